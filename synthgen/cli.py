@@ -1,0 +1,164 @@
+"""The `synthgen` command. Thin: parse arguments, call one library function, print the result.
+
+Errors that synthgen raises on purpose become one line on stderr and exit status 2;
+`synthgen --debug ...` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Callable
+
+import click
+
+from synthgen import __version__
+from synthgen.errors import SynthgenError
+
+_overrides = click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    help="Override a recipe key, e.g. --set source.time.max=5 (repeatable; VALUE is YAML).",
+)
+_count = click.option("--count", type=click.IntRange(min=1), help="Override the recipe's sample count.")
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SynthgenError as err:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"error: {err}", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("interrupted: run the same command again to resume", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="synthgen")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Render synthetic image corpora from recipes into WebDataset shards.
+
+    \b
+    Example:
+      synthgen render recipes/demo-shaders.yaml --out out/demo --workers 2
+      synthgen inspect out/demo
+      synthgen preview out/demo --out grid.png
+    """
+    ctx.obj = {"debug": debug}
+
+
+@cli.command()
+@click.argument("recipe", type=click.Path(dir_okay=False))
+@click.option("--out", "dest", required=True, help="Destination folder (a path or an fsspec URL).")
+@_count
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Render processes.")
+@_overrides
+@click.option("--overwrite", is_flag=True, help="Delete a corpus already in DEST and render it again.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def render(recipe: str, dest: str, count: int | None, workers: int, overrides: tuple[str, ...], overwrite: bool, quiet: bool) -> None:
+    """Render RECIPE into a corpus of shards in DEST; an interrupted render resumes.
+
+    \b
+    Example:
+      synthgen render recipes/demo-shaders.yaml --out out/demo --workers 2 --set image.size=128
+    """
+    from synthgen.recipe import load_recipe
+    from synthgen.render import render_corpus
+
+    loaded = load_recipe(recipe, overrides, count)
+
+    def report(subject: str, message: str) -> None:
+        from tqdm import tqdm
+
+        tqdm.write(f"warning: {subject}: {message}", file=sys.stderr)
+
+    summary = render_corpus(
+        loaded, dest, workers=workers, overwrite=overwrite, progress=not quiet, on_failure_subject=report
+    )
+    click.echo(summary.line())
+
+
+@cli.command()
+@click.argument("recipe", type=click.Path(dir_okay=False))
+@_count
+@_overrides
+def validate(recipe: str, count: int | None, overrides: tuple[str, ...]) -> None:
+    """Check RECIPE; print the resolved recipe (every default filled in) and its sha256.
+
+    \b
+    Example:
+      synthgen validate recipes/demo-shaders.yaml --set views=4
+    """
+    from synthgen.recipe import load_recipe
+
+    loaded = load_recipe(recipe, overrides, count)
+    click.echo(json.dumps(loaded.resolved(), indent=2))
+    click.echo(f"recipe sha256: {loaded.sha256}")
+
+
+@cli.command()
+@click.argument("corpus")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
+@click.option("--n", "count", type=click.IntRange(min=1), default=64, show_default=True, help="Samples to show.")
+def preview(corpus: str, out_path: str, count: int) -> None:
+    """Write a contact sheet of CORPUS's first samples: one sample's views side by side.
+
+    \b
+    Example:
+      synthgen preview out/demo --out grid.png --n 32
+    """
+    from synthgen.corpus import write_preview
+
+    shown = write_preview(corpus, out_path, count)
+    click.echo(f"wrote {out_path}: {shown} samples")
+
+
+@cli.command()
+@click.argument("corpus")
+@click.option("--samples", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Samples decoded for image statistics (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def inspect(corpus: str, samples: int, as_json: bool) -> None:
+    """Report CORPUS: counts, shards, bytes, failures by reason, image statistics.
+
+    \b
+    Example:
+      synthgen inspect out/demo --samples 0
+    """
+    from synthgen.corpus import inspect_corpus
+
+    report = inspect_corpus(corpus, max_samples=samples or None)
+    click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
+
+
+def format_report(report: dict[str, Any]) -> str:
+    lines = [
+        f"corpus     {report['url']}  ({'complete' if report['complete'] else 'INCOMPLETE: no manifest yet'})",
+        f"recipe     {report['name']}  sha256 {report['recipe_sha256']}",
+        f"samples    {report['nsamples']} in {report['nshards']} shards, {report['views']} views each ({report['nimages']} images)",
+        f"bytes      {report['filesize']:,} ({report['filesize'] / max(report['nimages'], 1) / 1024:.1f} KiB per image)",
+        "failures   " + (", ".join(f"{n} {r}" for r, n in report["failures"].items()) or "none") + " (redrawn)",
+    ]
+    stats = report["images"]
+    if stats["decoded"]:
+        mean = " ".join(f"{v:.1f}" for v in stats["mean"])
+        std = " ".join(f"{v:.1f}" for v in stats["std"])
+        lines += [
+            f"images     {stats['decoded']} decoded, {stats['width']}x{stats['height']}",
+            f"  mean RGB {mean}   std RGB {std}",
+            f"  near-constant {stats['near_constant_fraction']:.1%} (pixel std < {stats['near_constant_std']})",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="synthgen")
+
+
+if __name__ == "__main__":
+    main()

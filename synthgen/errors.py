@@ -1,0 +1,21 @@
+"""Typed errors. Each carries a message a user can act on; the CLI prints it as one line."""
+
+
+class SynthgenError(Exception):
+    """Base class of every error synthgen raises on purpose."""
+
+
+class RecipeError(SynthgenError):
+    """The recipe is invalid: the message names the field path and what was expected."""
+
+
+class SourceError(SynthgenError):
+    """A source cannot be built or cannot produce samples (e.g. an empty program set)."""
+
+
+class CorpusError(SynthgenError):
+    """The destination or an existing corpus is not usable as asked (wrong recipe, a file, damaged)."""
+
+
+class StorageError(SynthgenError):
+    """Reading from or writing to a destination failed."""

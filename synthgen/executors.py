@@ -1,0 +1,118 @@
+"""Executors schedule shard tasks; the work of a shard is the same function everywhere.
+
+A shard function is `fn(task, device, progress) -> ShardRecord`, where `device` is the GPU
+assigned to the worker (`"cuda:K"`, round robin) or None, and `progress(n)` reports n samples
+done. `LocalExecutor` runs it in this process (one worker) or in a pool of spawned processes.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing as mp
+import queue
+import shutil
+import time
+from typing import Any, Callable, Iterator, Sequence
+
+from synthgen.export.shards import ShardRecord
+from synthgen.plan import ShardTask
+
+Progress = Callable[[int], None]
+ShardFn = Callable[[ShardTask, "str | None", Progress], ShardRecord]
+
+
+def available_gpus() -> list[str]:
+    """CUDA devices this machine has, as `cuda:K` names (empty without a GPU)."""
+    if shutil.which("nvidia-smi") is None:
+        return []  # no driver: do not pay for importing torch
+    try:
+        import torch
+    except ImportError:
+        return []
+    return [f"cuda:{k}" for k in range(torch.cuda.device_count())]
+
+
+class LocalExecutor:
+    """Runs shard tasks in this process (`workers=1`) or in `workers` spawned processes."""
+
+    def __init__(self, workers: int = 1, devices: Sequence[str] | None = None) -> None:
+        if workers < 1:
+            raise ValueError("workers must be >= 1")
+        self.workers = workers
+        self.devices = list(available_gpus() if devices is None else devices)
+
+    def run(self, fn: ShardFn, tasks: Sequence[ShardTask], on_progress: Progress) -> Iterator[ShardRecord]:
+        """Yield each task's record as it completes (in completion order)."""
+        if not tasks:
+            return
+        if self.workers == 1:
+            device = self.devices[0] if self.devices else None
+            for task in tasks:
+                yield fn(task, device, on_progress)
+            return
+        yield from self._run_pool(fn, tasks, on_progress)
+
+    def _run_pool(self, fn: ShardFn, tasks: Sequence[ShardTask], on_progress: Progress) -> Iterator[ShardRecord]:
+        # spawn, not fork: a forked child would inherit GL/CUDA state it must not share.
+        context = mp.get_context("spawn")
+        progress_queue = context.Queue()
+        slots = context.Value("i", 0)
+        pool = cf.ProcessPoolExecutor(
+            max_workers=min(self.workers, len(tasks)),
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(progress_queue, slots, self.devices),
+        )
+        try:
+            pending = {pool.submit(_run_task, fn, task) for task in tasks}
+            while pending:
+                done, pending = cf.wait(pending, timeout=0.2, return_when=cf.FIRST_COMPLETED)
+                _drain(progress_queue, on_progress)
+                for future in done:
+                    yield future.result()
+            _drain(progress_queue, on_progress)
+        finally:
+            # On an error or Ctrl-C: stop the others now; their half-written shards are
+            # temporaries, removed by the next run.
+            for process in list(getattr(pool, "_processes", {}).values()):
+                if process.is_alive():
+                    process.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
+            progress_queue.close()
+
+
+def _drain(progress_queue: Any, on_progress: Progress) -> None:
+    while True:
+        try:
+            on_progress(progress_queue.get_nowait())
+        except queue.Empty:
+            return
+
+
+# Worker-process state, set once by the pool initializer.
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(progress_queue: Any, slots: Any, devices: list[str]) -> None:
+    with slots.get_lock():
+        slot = slots.value
+        slots.value += 1
+    _worker.update(queue=progress_queue, device=devices[slot % len(devices)] if devices else None)
+
+
+def _run_task(fn: ShardFn, task: ShardTask) -> ShardRecord:
+    pending = 0
+    last = time.monotonic()
+
+    def progress(n: int) -> None:
+        # Batched, so the queue carries a few messages a second, not one per sample.
+        nonlocal pending, last
+        pending += n
+        if time.monotonic() - last > 0.25:
+            _worker["queue"].put(pending)
+            pending, last = 0, time.monotonic()
+
+    record = fn(task, _worker["device"], progress)
+    if pending:
+        _worker["queue"].put(pending)
+    return record

@@ -1,0 +1,34 @@
+"""Image encoding and decoding. Encoders are run with fixed settings so the bytes are deterministic."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+IMAGE_FORMATS = ("jpg", "png", "webp")
+
+
+def encode_image(image: np.ndarray, fmt: str, quality: int = 95) -> bytes:
+    """Encode a uint8 HxWx3 array as jpg, png or webp."""
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected a uint8 HxWx3 image, got {image.dtype} {image.shape}")
+    buffer = io.BytesIO()
+    pil = Image.fromarray(image)
+    if fmt == "jpg":
+        pil.save(buffer, format="JPEG", quality=quality, optimize=False, progressive=False)
+    elif fmt == "png":
+        pil.save(buffer, format="PNG", compress_level=6, optimize=False)
+    elif fmt == "webp":
+        # method 4 is libwebp's default speed/size trade-off; lossless at quality 100.
+        pil.save(buffer, format="WEBP", quality=quality, method=4, lossless=quality == 100)
+    else:
+        raise ValueError(f"unknown image format {fmt!r}; expected one of {', '.join(IMAGE_FORMATS)}")
+    return buffer.getvalue()
+
+
+def decode_image(data: bytes) -> np.ndarray:
+    """Decode image bytes to a uint8 HxWx3 array."""
+    with Image.open(io.BytesIO(data)) as pil:
+        return np.asarray(pil.convert("RGB"))

@@ -1,0 +1,86 @@
+"""The plan of a render (shard k holds samples [k*n, (k+1)*n)) and what of it is already done."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from synthgen.errors import CorpusError
+from synthgen.export.shards import ShardRecord
+from synthgen.export.storage import Destination
+
+_SIDECAR_NAME = re.compile(r"^shard-(?P<index>\d{6,})\.json$")
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    index: int
+    start: int
+    stop: int
+
+    @property
+    def nsamples(self) -> int:
+        return self.stop - self.start
+
+    @property
+    def tar_name(self) -> str:
+        return shard_tar_name(self.index)
+
+    @property
+    def sidecar_name(self) -> str:
+        return shard_sidecar_name(self.index)
+
+
+def shard_tar_name(index: int) -> str:
+    return f"shard-{index:06d}.tar"
+
+
+def shard_sidecar_name(index: int) -> str:
+    return f"shard-{index:06d}.json"
+
+
+def plan_shards(count: int, samples_per_shard: int) -> list[ShardTask]:
+    return [
+        ShardTask(index=k, start=start, stop=min(start + samples_per_shard, count))
+        for k, start in enumerate(range(0, count, samples_per_shard))
+    ]
+
+
+def sample_key(index: int) -> str:
+    """The WebDataset key of sample `index`: digits only, fixed width, independent of sharding."""
+    return f"{index:012d}"
+
+
+def committed_shards(dest: Destination, recipe_sha256: str, tasks: list[ShardTask]) -> dict[int, ShardRecord]:
+    """The shards of the plan already committed in `dest`: sidecar present, parseable and matching.
+
+    A tar without a matching sidecar is an interrupted shard and is rendered again. A sidecar of
+    another recipe means `dest` holds a different corpus: CorpusError, nothing is touched.
+    """
+    names = set(dest.listdir())
+    by_index = {task.index: task for task in tasks}
+    committed: dict[int, ShardRecord] = {}
+    for name in sorted(names):
+        match = _SIDECAR_NAME.match(name)
+        if match is None:
+            continue
+        try:
+            record = ShardRecord.from_dict(json.loads(dest.read_bytes(name)))
+        except (ValueError, TypeError, KeyError):
+            continue  # a damaged sidecar commits nothing; the shard is rendered again
+        if record.recipe_sha256 != recipe_sha256:
+            raise CorpusError(
+                f"{dest.url}: holds shards of another recipe (sha256 {record.recipe_sha256[:12]}, "
+                f"this recipe {recipe_sha256[:12]}); choose another --out or pass --overwrite"
+            )
+        task = by_index.get(int(match["index"]))
+        if task is None or (record.shard, record.first_index, record.nsamples) != (
+            task.index,
+            task.start,
+            task.nsamples,
+        ):
+            continue
+        if task.tar_name in names and dest.size(task.tar_name) == record.filesize:
+            committed[task.index] = record
+    return committed

@@ -1,0 +1,184 @@
+"""Recipes: the YAML that defines a corpus, validated into a typed, resolved and hashed model.
+
+    recipe = load_recipe("recipes/demo-shaders.yaml", overrides=["source.time.max=5"])
+    recipe.sha256      # names the corpus
+
+Errors name the field path and what was expected, e.g. `source.time.max: must be > min (0.1)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal, Sequence
+
+import yaml
+from pydantic import Field, ValidationError, field_validator
+
+from synthgen.errors import RecipeError
+from synthgen.schema import StrictModel
+from synthgen.sources import SOURCES, SourceConfig
+
+
+class ImageConfig(StrictModel):
+    # `size: 64` means 64x64; `size: [width, height]` otherwise. Resolved to [width, height].
+    size: tuple[int, int] = (256, 256)
+    format: Literal["jpg", "png", "webp"] = "jpg"
+    quality: int = Field(95, ge=1, le=100)
+
+    @field_validator("size", mode="before")
+    @classmethod
+    def _square(cls, value: Any) -> Any:
+        return (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("size")
+    @classmethod
+    def _positive(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if min(value) < 8 or max(value) > 8192:
+            raise ValueError(f"each side must be between 8 and 8192 pixels, got {list(value)}")
+        return value
+
+    @property
+    def width(self) -> int:
+        return self.size[0]
+
+    @property
+    def height(self) -> int:
+        return self.size[1]
+
+
+class ShardConfig(StrictModel):
+    samples: int = Field(1000, ge=1, description="samples per shard")
+
+
+class Recipe(StrictModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=128)
+    count: int = Field(ge=1, description="samples in the corpus")
+    seed: int = Field(0, ge=0, lt=2**63)
+    views: int = Field(1, ge=1, le=64, description="images per sample")
+    image: ImageConfig = ImageConfig()
+    shard: ShardConfig = ShardConfig()
+    source: SourceConfig
+
+    def resolved(self) -> dict[str, Any]:
+        """The recipe with every default filled in: what the manifest records."""
+        return self.model_dump(mode="json")
+
+    @cached_property
+    def sha256(self) -> str:
+        """sha256 of the canonical resolved recipe: names the corpus."""
+        return hashlib.sha256(canonical_json(self.resolved())).hexdigest()
+
+
+def canonical_json(value: Any) -> bytes:
+    """Sorted, compact JSON: the same value always gives the same bytes."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def load_recipe(
+    path: str | Path, overrides: Sequence[str] = (), count: int | None = None
+) -> Recipe:
+    """Read a recipe file, apply `KEY=VALUE` overrides and `count`, validate and resolve it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecipeError(f"{path}: recipe file not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise RecipeError(f"{path}: cannot read recipe: {err}") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise RecipeError(f"{path}: not valid YAML: {_one_line(str(err))}") from None
+    if not isinstance(document, dict):
+        raise RecipeError(f"{path}: a recipe is a mapping of keys (name, count, source, ...)")
+    for override in overrides:
+        apply_override(document, override)
+    if count is not None:
+        document["count"] = count
+    return parse_recipe(document, base_dir=path.parent, origin=str(path))
+
+
+def parse_recipe(document: dict[str, Any], base_dir: Path | None = None, origin: str = "recipe") -> Recipe:
+    """Validate a recipe document; relative paths in it are resolved against `base_dir`."""
+    try:
+        return Recipe.model_validate(document, context={"base_dir": base_dir})
+    except ValidationError as err:
+        raise RecipeError(f"{origin}: {format_validation_error(err)}") from None
+
+
+def apply_override(document: dict[str, Any], override: str) -> None:
+    """Apply one `a.b.c=VALUE` override in place; VALUE is read as a YAML scalar (3, true, [1, 2])."""
+    key, sep, raw = override.partition("=")
+    if not sep or not key:
+        raise RecipeError(f"--set {override!r}: expected KEY=VALUE, e.g. source.time.max=5")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        raise RecipeError(f"--set {override!r}: the value is not valid YAML") from None
+    parts = key.split(".")
+    node: Any = document
+    for depth, part in enumerate(parts[:-1]):
+        where = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            node = node[_list_index(node, part, where, override)]
+        elif isinstance(node, dict):
+            node = node.setdefault(part, {})
+        else:
+            raise RecipeError(f"--set {override!r}: {where} is not a mapping")
+        if node is None:
+            raise RecipeError(f"--set {override!r}: {where} is empty")
+    last = parts[-1]
+    if isinstance(node, list):
+        node[_list_index(node, last, key, override)] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        raise RecipeError(f"--set {override!r}: {'.'.join(parts[:-1])} is not a mapping")
+
+
+def _list_index(node: list, part: str, where: str, override: str) -> int:
+    if not part.isdigit() or int(part) >= len(node):
+        raise RecipeError(f"--set {override!r}: {where}: expected a list index below {len(node)}")
+    return int(part)
+
+
+def format_validation_error(err: ValidationError) -> str:
+    """Turn pydantic's report into `path: message` items, the first few joined on one line."""
+    items = []
+    for error in err.errors():
+        loc = [str(part) for part in error["loc"]]
+        # A tagged union puts the tag after `source`; the user never wrote it.
+        if len(loc) > 1 and loc[0] == "source" and loc[1] in SOURCES:
+            del loc[1]
+        # Shorthand validators ("function-before[...]") add non-field entries.
+        loc = [part for part in loc if not part.startswith(("function-", "literal["))]
+        message = _message(error)
+        items.append(f"{'.'.join(loc) or '(top level)'}: {message}")
+    shown = "; ".join(items[:3])
+    return shown + (f" (and {len(items) - 3} more)" if len(items) > 3 else "")
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "union_tag_invalid":
+        return f"unknown kind {error['input'].get('kind')!r}; known kinds: {', '.join(sorted(SOURCES))}"
+    if kind == "union_tag_not_found":
+        return f"missing `kind` (one of {', '.join(sorted(SOURCES))})"
+    message = error["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if kind not in ("value_error", "assertion_error") and "input" in error:
+        shown = repr(error["input"])
+        message += f" (got {shown if len(shown) <= 40 else shown[:37] + '...'})"
+    return _one_line(message)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

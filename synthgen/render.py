@@ -1,0 +1,279 @@
+"""Drive a render: plan the shards, skip those committed, run the rest, write the manifest last.
+
+    summary = render_corpus(load_recipe("recipes/demo-shaders.yaml"), "out/demo", workers=2)
+
+Sample i is a pure function of (recipe, i): a failed sample is redrawn from a seed derived from
+(recipe seed, i, attempt), so the corpus has exactly `count` samples and the same bytes however
+it was scheduled or interrupted.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from tqdm import tqdm
+
+from synthgen import __version__
+from synthgen.errors import CorpusError, SourceError
+from synthgen.executors import LocalExecutor, Progress
+from synthgen.export.encode import encode_image
+from synthgen.export.shards import ShardRecord, ShardWriter, build_manifest
+from synthgen.export.storage import Destination
+from synthgen.plan import ShardTask, committed_shards, plan_shards, sample_key
+from synthgen.recipe import Recipe, canonical_json
+from synthgen.seeds import sample_seed
+from synthgen.sources import build_source
+from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec, Source
+
+MANIFEST_NAME = "manifest.json"
+# A sample failing this many times in a row means the source is broken, not unlucky.
+MAX_ATTEMPTS = 32
+# Culprits (e.g. broken programs) recorded per shard sidecar, with their first message.
+MAX_FAILURE_SUBJECTS = 100
+
+
+@dataclass
+class RenderSummary:
+    dest: str
+    recipe_sha256: str
+    nsamples: int
+    nimages: int
+    nshards: int
+    rendered_shards: int = 0
+    rendered_samples: int = 0
+    seconds: float = 0.0
+    already_complete: bool = False
+    failures: Counter[str] = field(default_factory=Counter)
+    failure_subjects: dict[str, str] = field(default_factory=dict)
+
+    def line(self) -> str:
+        if self.already_complete:
+            return (
+                f"{self.dest} already holds this corpus complete ({self.nsamples} samples, "
+                f"recipe {self.recipe_sha256[:12]}); nothing to do (--overwrite renders it again)"
+            )
+        rate = self.rendered_samples / self.seconds if self.seconds > 0 else 0.0
+        resumed = self.nshards - self.rendered_shards
+        text = (
+            f"wrote {self.nsamples} samples ({self.nimages} images) in {self.nshards} shards to {self.dest}: "
+            f"rendered {self.rendered_samples} samples in {self.seconds:.1f} s ({rate:.0f} samples/s)"
+        )
+        if resumed:
+            text += f", {resumed} shards kept from an earlier run"
+        if self.failures:
+            text += "; redrawn: " + ", ".join(f"{n} {reason}" for reason, n in sorted(self.failures.items()))
+        return text + f"; recipe {self.recipe_sha256[:12]}"
+
+
+def render_corpus(
+    recipe: Recipe,
+    dest_url: str,
+    *,
+    workers: int = 1,
+    overwrite: bool = False,
+    storage_options: dict[str, Any] | None = None,
+    progress: bool = True,
+    on_failure_subject: Callable[[str, str], None] | None = None,
+) -> RenderSummary:
+    """Render `recipe` into `dest_url`, resuming whatever an earlier run committed there.
+
+    `on_failure_subject(subject, message)` is called once per new culprit (e.g. a program that
+    does not compile) as shards complete.
+    """
+    dest = Destination(dest_url, storage_options)
+    dest.check_usable()
+    tasks = plan_shards(recipe.count, recipe.shard.samples)
+    summary = RenderSummary(
+        dest=dest.url,
+        recipe_sha256=recipe.sha256,
+        nsamples=recipe.count,
+        nimages=recipe.count * recipe.views,
+        nshards=len(tasks),
+    )
+    if overwrite:
+        clear_corpus(dest)
+    elif _manifest_matches(dest, recipe):
+        summary.already_complete = True
+        return summary
+
+    records = committed_shards(dest, recipe.sha256, tasks)
+    dest.remove_temporaries()
+    todo = [task for task in tasks if task.index not in records]
+    shard_fn = functools.partial(_render_shard_task, recipe, dest.url, storage_options)
+    started = time.perf_counter()
+    with tqdm(
+        total=sum(task.nsamples for task in todo),
+        unit="sample",
+        desc=recipe.name,
+        disable=not progress,
+        dynamic_ncols=True,
+        smoothing=0.1,
+    ) as bar:
+        for record in LocalExecutor(workers).run(shard_fn, todo, bar.update):
+            records[record.shard] = record
+            summary.rendered_shards += 1
+            summary.rendered_samples += record.nsamples
+            for reason, n in record.failures.items():
+                summary.failures[reason] += n
+            for subject, message in record.failure_subjects.items():
+                if subject not in summary.failure_subjects:
+                    summary.failure_subjects[subject] = message
+                    if on_failure_subject is not None:
+                        on_failure_subject(subject, message)
+    summary.seconds = time.perf_counter() - started
+
+    ordered = [records[task.index] for task in tasks]
+    manifest = build_manifest(recipe.resolved(), recipe.sha256, ordered, __version__)
+    dest.write_bytes(MANIFEST_NAME, json.dumps(manifest, indent=1, sort_keys=True).encode() + b"\n")
+    return summary
+
+
+def clear_corpus(dest: Destination) -> None:
+    """Remove a corpus (manifest first, so it is never complete-looking while half removed)."""
+    dest.remove(MANIFEST_NAME)
+    for name in dest.listdir():
+        if name.startswith("shard-") and name.endswith((".tar", ".json")):
+            dest.remove(name)
+    dest.remove_temporaries()
+
+
+def _manifest_matches(dest: Destination, recipe: Recipe) -> bool:
+    """True if `dest` holds this recipe's complete corpus; CorpusError if another's."""
+    if not dest.exists(MANIFEST_NAME):
+        return False
+    try:
+        found = json.loads(dest.read_bytes(MANIFEST_NAME)).get("recipe_sha256")
+    except (ValueError, AttributeError):
+        raise CorpusError(f"{dest.url}: {MANIFEST_NAME} is damaged; pass --overwrite to render again") from None
+    if found != recipe.sha256:
+        raise CorpusError(
+            f"{dest.url}: holds a complete corpus of another recipe (sha256 {str(found)[:12]}, "
+            f"this recipe {recipe.sha256[:12]}); choose another --out or pass --overwrite"
+        )
+    return True
+
+
+# --- worker side -------------------------------------------------------------------------
+
+# One source per worker process, kept across its shards (it may hold a GL context or a model).
+_sources: dict[tuple[str, str | None], Source] = {}
+
+
+def worker_source(recipe: Recipe, device: str | None) -> Source:
+    key = (recipe.sha256, device)
+    if key not in _sources:
+        _sources[key] = build_source(recipe, device=device)
+    return _sources[key]
+
+
+def _render_shard_task(
+    recipe: Recipe, dest_url: str, storage_options: dict[str, Any] | None, task: ShardTask, device: str | None, progress: Progress
+) -> ShardRecord:
+    return render_shard(recipe, Destination(dest_url, storage_options), task, worker_source(recipe, device), progress)
+
+
+def render_shard(recipe: Recipe, dest: Destination, task: ShardTask, source: Source, progress: Progress) -> ShardRecord:
+    """Render one shard and commit it: the tar first, then its sidecar."""
+    started = time.perf_counter()
+    failures: Counter[str] = Counter()
+    subjects: dict[str, str] = {}
+    with dest.staging(task.tar_name) as out:
+        writer = ShardWriter(out)
+        for begin in range(task.start, task.stop, source.batch_size):
+            indices = range(begin, min(begin + source.batch_size, task.stop))
+            for spec, sample in render_samples(recipe, source, indices, failures, subjects):
+                writer.write(sample_fields(recipe, spec, sample))
+            progress(len(indices))
+        filesize, sha256 = writer.close()
+    record = ShardRecord(
+        shard=task.index,
+        url=task.tar_name,
+        recipe_sha256=recipe.sha256,
+        first_index=task.start,
+        nsamples=task.nsamples,
+        filesize=filesize,
+        sha256=sha256,
+        render_seconds=round(time.perf_counter() - started, 3),
+        failures=dict(sorted(failures.items())),
+        failure_subjects=subjects,
+    )
+    dest.write_bytes(task.sidecar_name, json.dumps(record.to_dict(), indent=1, sort_keys=True).encode() + b"\n")
+    return record
+
+
+def render_samples(
+    recipe: Recipe,
+    source: Source,
+    indices: Iterable[int],
+    failures: Counter[str] | None = None,
+    subjects: dict[str, str] | None = None,
+) -> list[tuple[SampleSpec, RenderedSample]]:
+    """Render samples `indices`, redrawing failures deterministically; in index order."""
+    failures = Counter() if failures is None else failures
+    subjects = {} if subjects is None else subjects
+    indices = list(indices)
+    specs = [SampleSpec(i, sample_seed(recipe.seed, i, 0), 0, recipe.views) for i in indices]
+    done: dict[int, tuple[SampleSpec, RenderedSample]] = {}
+    while specs:
+        retry = []
+        for spec, result in zip(specs, source.render(specs), strict=True):
+            if isinstance(result, SampleFailure):
+                failures[result.reason] += 1
+                subject = result.subject or result.reason
+                if subject not in subjects and len(subjects) < MAX_FAILURE_SUBJECTS:
+                    subjects[subject] = f"{result.reason}: {result.message}"
+                attempt = spec.attempt + 1
+                if attempt >= MAX_ATTEMPTS:
+                    raise SourceError(
+                        f"sample {spec.index}: {MAX_ATTEMPTS} draws in a row failed (last: {result.reason} "
+                        f"{result.subject} {result.message}); check the recipe's source"
+                    )
+                retry.append(SampleSpec(spec.index, sample_seed(recipe.seed, spec.index, attempt), attempt, spec.views))
+            else:
+                _check_sample(recipe, spec, result)
+                done[spec.index] = (spec, result)
+        specs = retry
+    return [done[i] for i in indices]
+
+
+def _check_sample(recipe: Recipe, spec: SampleSpec, sample: RenderedSample) -> None:
+    expected = (recipe.image.height, recipe.image.width, 3)
+    if len(sample.images) != spec.views:
+        raise SourceError(f"{recipe.source.kind} source gave {len(sample.images)} views for sample {spec.index}, expected {spec.views}")
+    for image in sample.images:
+        if image.shape != expected or image.dtype.name != "uint8":
+            raise SourceError(
+                f"{recipe.source.kind} source gave a {image.dtype} {image.shape} image for sample {spec.index}, expected uint8 {expected}"
+            )
+
+
+def sample_fields(recipe: Recipe, spec: SampleSpec, sample: RenderedSample) -> dict[str, Any]:
+    """The WebDataset fields of one sample: view 0 as `jpg`, then `view1.jpg`, ..., `json`, `cls`, `txt`."""
+    fmt = recipe.image.format
+    fields: dict[str, Any] = {"__key__": sample_key(spec.index)}
+    for view, image in enumerate(sample.images):
+        fields[fmt if view == 0 else f"view{view}.{fmt}"] = encode_image(image, fmt, recipe.image.quality)
+    meta = {
+        "key": fields["__key__"],
+        "index": spec.index,
+        "recipe": recipe.name,
+        "recipe_sha256": recipe.sha256,
+        "kind": recipe.source.kind,
+        "seed": spec.seed,
+        "attempt": spec.attempt,
+        "width": recipe.image.width,
+        "height": recipe.image.height,
+        "synthgen_version": __version__,
+        **sample.meta,
+    }
+    fields["json"] = canonical_json(meta)
+    if sample.cls is not None:
+        fields["cls"] = str(int(sample.cls)).encode()
+    if sample.txt is not None:
+        fields["txt"] = sample.txt.encode("utf-8")
+    return fields

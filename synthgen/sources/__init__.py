@@ -1,0 +1,39 @@
+"""Source families, by recipe `kind`.
+
+Each family has a light config model (imported by the recipe schema) and an implementation
+imported only when a render needs it, so validating a recipe never loads GL or a model.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Annotated, Union
+
+from pydantic import Field
+
+from synthgen.sources.shader.config import ShaderSourceConfig
+
+if TYPE_CHECKING:
+    from synthgen.recipe import Recipe
+    from synthgen.sources.base import Source
+
+# kind -> "module:Class" of the implementation.
+SOURCES: dict[str, str] = {
+    "shader": "synthgen.sources.shader.source:ShaderSource",
+}
+
+SOURCE_CONFIGS = (ShaderSourceConfig,)
+# With a single family the union collapses to that model; the discriminator applies once
+# there are two or more.
+SourceConfig = (
+    Annotated[Union[SOURCE_CONFIGS], Field(discriminator="kind")]  # type: ignore[valid-type]
+    if len(SOURCE_CONFIGS) > 1
+    else SOURCE_CONFIGS[0]
+)
+
+
+def build_source(recipe: Recipe, device: str | None = None) -> Source:
+    """Instantiate the source that `recipe.source.kind` names."""
+    module_name, _, class_name = SOURCES[recipe.source.kind].partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    return cls(recipe, device=device)

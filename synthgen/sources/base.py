@@ -1,0 +1,72 @@
+"""The contract between the render driver and a source family.
+
+A source turns sample specs into images and per-sample metadata. It knows nothing of tars,
+storage or executors; it may hold heavy per-worker state (a GL context, a model on a device).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from synthgen.recipe import Recipe
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    """What to render: sample `index`, drawn from `seed` (derived from the recipe seed, index and attempt)."""
+
+    index: int
+    seed: int
+    attempt: int
+    views: int
+
+
+@dataclass
+class RenderedSample:
+    """One group: `views` uint8 HxWx3 images of one underlying thing, plus what re-renders it.
+
+    `meta` is merged into the sample's json; per-view parameters go in `meta["views"]`
+    (a list with one dict per view).
+    """
+
+    images: list[np.ndarray]
+    meta: dict[str, Any] = field(default_factory=dict)
+    cls: int | None = None
+    txt: str | None = None
+
+
+@dataclass(frozen=True)
+class SampleFailure:
+    """A sample that could not be rendered; the driver redraws it from a derived seed.
+
+    `reason` is the counter name in the shard stats (e.g. `compile_error`, `degenerate`);
+    `subject` identifies the culprit (a program id) so the driver reports it once.
+    """
+
+    reason: str
+    subject: str = ""
+    message: str = ""
+
+
+class Source(ABC):
+    """A family of images. Subclasses set `kind` and implement `render`."""
+
+    kind: ClassVar[str]
+    # How many specs the driver hands to one `render` call.
+    batch_size: int = 1
+
+    def __init__(self, recipe: Recipe, device: str | None = None) -> None:
+        self.recipe = recipe
+        self.device = device
+
+    @abstractmethod
+    def render(self, specs: Sequence[SampleSpec]) -> list[RenderedSample | SampleFailure]:
+        """Render each spec; the result list is aligned with `specs`."""
+
+    def close(self) -> None:
+        """Release heavy state (GL context, GPU memory)."""
