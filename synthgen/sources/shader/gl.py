@@ -156,7 +156,9 @@ class ShaderRenderer:
         size = (float(CHANNEL_TEXTURE_SIZE), float(CHANNEL_TEXTURE_SIZE), 1.0)
         for name, value in (("iChannelTime", time), ("iChannelResolution", size)):
             if name in program:
-                program[name].value = [value] * program[name].array_length
+                uniform = program[name]
+                # moderngl reads an array the compiler trimmed to one element as a scalar.
+                uniform.value = [value] * uniform.array_length if uniform.array_length > 1 else value
 
     def close(self) -> None:
         for compiled in self._cache.values():

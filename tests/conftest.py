@@ -1,0 +1,84 @@
+"""Shared test helpers: small programs that compile fast, and recipe files built from dicts."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+# Cheap programs: each compiles in milliseconds on llvmpipe and fills the canvas with colour.
+PROGRAMS = {
+    "gradient.frag": """// name: gradient
+// tags: palette, test
+void mainImage(out vec4 fragColor, in vec2 fragCoord) {
+    vec2 uv = fragCoord / iResolution.xy;
+    fragColor = vec4(0.5 + 0.5 * cos(iTime + uv.xyx * 6.0 + vec3(0.0, 2.0, 4.0)), 1.0);
+}
+""",
+    "rings.frag": """// name: rings
+// tags: rings, test
+void mainImage(out vec4 fragColor, in vec2 fragCoord) {
+    vec2 p = (2.0 * fragCoord - iResolution.xy) / iResolution.y;
+    float r = length(p);
+    fragColor = vec4(0.5 + 0.5 * sin(20.0 * r - 3.0 * iTime), 0.5 + 0.5 * cos(7.0 * p.x + iTime), r, 1.0);
+}
+""",
+    "checker.glsl": """// name: checker
+void mainImage(out vec4 fragColor, in vec2 fragCoord) {
+    vec2 cell = floor(fragCoord / 4.0 + iTime);
+    float c = mod(cell.x + cell.y, 2.0);
+    fragColor = vec4(c, 1.0 - c, fract(iTime), 1.0);
+}
+""",
+}
+
+BROKEN_PROGRAM = """// name: broken
+void mainImage(out vec4 fragColor, in vec2 fragCoord) {
+    fragColor = vec4(undefined_symbol, 1.0);
+}
+"""
+
+BASE_RECIPE: dict[str, Any] = {
+    "name": "test-corpus",
+    "count": 20,
+    "seed": 7,
+    "views": 2,
+    "image": {"size": 32, "format": "png"},
+    "shard": {"samples": 8},
+    "source": {"kind": "shader", "programs": ["programs"], "time": {"min": 0.5, "max": 5.0}},
+}
+
+
+@pytest.fixture
+def program_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "programs"
+    folder.mkdir()
+    for name, code in PROGRAMS.items():
+        (folder / name).write_text(code)
+    return folder
+
+
+def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of `base` with `changes` merged in (nested dicts merged, other values replaced)."""
+    result = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merge(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+@pytest.fixture
+def make_recipe(tmp_path: Path, program_dir: Path):
+    """Write a recipe file next to `programs/` from BASE_RECIPE plus changes; returns its path."""
+
+    def make(name: str = "recipe.yaml", **changes: Any) -> Path:
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(merge(BASE_RECIPE, changes)))
+        return path
+
+    return make

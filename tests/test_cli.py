@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from synthgen import __version__
+from synthgen.cli import cli
+
+COMMANDS = ["render", "validate", "preview", "inspect"]
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_version_and_help_with_an_example():
+    assert __version__ in invoke("--version").output
+    top = invoke("--help")
+    assert top.exit_code == 0 and all(name in top.output for name in COMMANDS)
+    for name in COMMANDS:
+        result = invoke(name, "--help")
+        assert result.exit_code == 0
+        assert "Example:" in result.output and f"synthgen {name}" in result.output
+
+
+def test_validate_prints_the_resolved_recipe_and_hash(make_recipe):
+    result = invoke("validate", str(make_recipe()), "--set", "views=4")
+    assert result.exit_code == 0
+    resolved_text, _, hash_line = result.output.rpartition("recipe sha256: ")
+    assert json.loads(resolved_text)["views"] == 4
+    assert len(hash_line.strip()) == 64
+
+
+def test_errors_are_one_line_and_exit_nonzero(make_recipe, tmp_path: Path):
+    bad = make_recipe("bad.yaml", source={"time": {"min": 2, "max": 1}})
+    process = subprocess.run([sys.executable, "-m", "synthgen", "render", str(bad), "--out", str(tmp_path / "o")],
+                             capture_output=True, text=True)
+    assert process.returncode == 2
+    assert process.stderr.strip().count("\n") == 0
+    assert "source.time.max: must be > min (2.0)" in process.stderr and "Traceback" not in process.stderr
+    assert not (tmp_path / "o").exists()
+    # --debug shows the traceback.
+    debug = subprocess.run([sys.executable, "-m", "synthgen", "--debug", "validate", str(bad)], capture_output=True, text=True)
+    assert debug.returncode != 0 and "Traceback" in debug.stderr
+
+
+@pytest.fixture
+def corpus(make_recipe, tmp_path: Path) -> Path:
+    out = tmp_path / "corpus"
+    result = invoke("render", str(make_recipe(views=3)), "--out", str(out), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "wrote 20 samples (60 images) in 3 shards" in result.output
+    return out
+
+
+def test_preview_writes_a_contact_sheet(corpus: Path, tmp_path: Path):
+    target = tmp_path / "grid.png"
+    result = invoke("preview", str(corpus), "--out", str(target), "--n", "9")
+    assert result.exit_code == 0 and "9 samples" in result.output
+    with Image.open(target) as sheet:
+        # sqrt(9 / 3 views) ~ 2 groups of 3 views per row, 5 rows of 32-pixel tiles.
+        width, height = sheet.size
+        assert width == 2 * (3 * 32 + 2 * 2) + 3 * 10
+        assert height == 5 * 32 + 6 * 10
+        assert len(np.unique(np.asarray(sheet).reshape(-1, 3), axis=0)) > 100
+
+
+def test_inspect_reports_counts_failures_and_image_statistics(corpus: Path):
+    result = invoke("inspect", str(corpus), "--json", "--samples", "0")
+    assert result.exit_code == 0
+    report = json.loads(result.output)
+    assert report["complete"] and report["nsamples"] == 20 and report["nshards"] == 3 and report["views"] == 3
+    assert report["filesize"] == sum(p.stat().st_size for p in corpus.glob("*.tar"))
+    stats = report["images"]
+    assert stats["decoded"] == 60 and (stats["width"], stats["height"]) == (32, 32)
+    assert all(0 < m < 255 for m in stats["mean"]) and all(s > 10 for s in stats["std"])
+    assert stats["near_constant_fraction"] == 0.0
+    text = invoke("inspect", str(corpus)).output
+    assert "20 in 3 shards" in text and "failures   none" in text
+
+
+def test_inspect_of_a_partial_corpus_and_of_nothing(corpus: Path, tmp_path: Path):
+    (corpus / "manifest.json").unlink()
+    (corpus / "shard-000002.json").unlink()
+    report = json.loads(invoke("inspect", str(corpus), "--json").output)
+    assert not report["complete"] and report["nsamples"] == 16
+    empty = invoke("inspect", str(tmp_path / "nothing"))
+    assert empty.exit_code == 2 and "no corpus here" in empty.output

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from synthgen.errors import RecipeError
+from synthgen.recipe import apply_override, load_recipe, parse_recipe
+
+MINIMAL = {"name": "r", "count": 10, "source": {"kind": "shader"}}
+
+
+def error_of(document: dict) -> str:
+    with pytest.raises(RecipeError) as caught:
+        parse_recipe(document)
+    return str(caught.value)
+
+
+def test_defaults_are_resolved_and_recorded():
+    recipe = parse_recipe(MINIMAL)
+    resolved = recipe.resolved()
+    assert resolved["seed"] == 0 and resolved["views"] == 1
+    assert resolved["image"] == {"size": [256, 256], "format": "jpg", "quality": 95}
+    assert resolved["source"]["time"] == {"min": 0.1, "max": 10.0}
+    assert resolved["source"]["programs"] == [{"builtin": "starter", "path": None}]
+
+
+def test_hash_names_the_resolved_recipe():
+    base = parse_recipe(MINIMAL).sha256
+    # Writing a default explicitly, or size as one number, is the same corpus.
+    assert parse_recipe({**MINIMAL, "seed": 0, "image": {"size": [256, 256]}}).sha256 == base
+    assert parse_recipe({**MINIMAL, "image": {"size": 256}}).sha256 == base
+    # Anything that changes the samples changes the hash.
+    assert parse_recipe({**MINIMAL, "seed": 1}).sha256 != base
+    assert parse_recipe({**MINIMAL, "source": {"kind": "shader", "time": {"max": 9}}}).sha256 != base
+    assert len(base) == 64
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ({**MINIMAL, "colour": 1}, "colour: unknown key"),
+        ({**MINIMAL, "source": {"kind": "shader", "speed": 2}}, "source.speed: unknown key"),
+        ({**MINIMAL, "count": "many"}, "count: Input should be a valid integer"),
+        ({**MINIMAL, "count": 0}, "count: Input should be greater than or equal to 1"),
+        ({"name": "r", "source": {"kind": "shader"}}, "count: required key is missing"),
+        ({**MINIMAL, "source": {"kind": "shader", "time": {"min": 3, "max": 1}}}, "source.time.max: must be > min (3.0)"),
+        ({**MINIMAL, "image": {"format": "gif"}}, "image.format: Input should be 'jpg', 'png' or 'webp'"),
+        ({**MINIMAL, "image": {"size": [4, 4]}}, "image.size: each side must be between 8 and 8192"),
+        ({**MINIMAL, "source": {"kind": "nope"}}, "source.kind:"),
+        ({**MINIMAL, "source": {}}, "source.kind: required key is missing"),
+        ({**MINIMAL, "name": "a/b"}, "name: String should match pattern"),
+        ({**MINIMAL, "source": {"kind": "shader", "programs": []}}, "source.programs: List should have at least 1 item"),
+        ({**MINIMAL, "source": {"kind": "shader", "programs": [{"builtin": "starter", "path": "."}]}},
+         "source.programs.0: give exactly one of `builtin` or `path`"),
+    ],
+)
+def test_errors_name_the_field_path(document, expected):
+    message = error_of(document)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_missing_program_path_is_an_error_naming_it(tmp_path: Path):
+    message = error_of({**MINIMAL, "source": {"kind": "shader", "programs": [str(tmp_path / "nowhere")]}})
+    assert "source.programs.0.path: no such file or directory" in message
+    assert "nowhere" in message
+
+
+def test_relative_paths_resolve_against_the_recipe_folder(make_recipe, program_dir: Path):
+    recipe = load_recipe(make_recipe())
+    assert recipe.source.programs[0].path == str(program_dir.resolve())
+
+
+def test_overrides_set_nested_keys_with_yaml_values(make_recipe):
+    recipe = load_recipe(
+        make_recipe(), overrides=["source.time.max=9", "views=3", "image.format=jpg", "source.programs.0=starter"], count=5
+    )
+    assert recipe.source.time.max == 9.0
+    assert recipe.views == 3 and recipe.count == 5
+    assert recipe.image.format == "jpg"
+    assert recipe.source.programs[0].builtin == "starter"
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [("views", "expected KEY=VALUE"), ("source.programs.5=x", "expected a list index below 1"), ("count.x=1", "count is not a mapping")],
+)
+def test_bad_overrides_are_clear(override, expected):
+    document = {"name": "r", "count": 1, "source": {"kind": "shader", "programs": ["starter"]}}
+    with pytest.raises(RecipeError, match=expected):
+        apply_override(document, override)
+
+
+def test_yaml_tags_that_construct_objects_are_refused(tmp_path: Path):
+    path = tmp_path / "evil.yaml"
+    path.write_text("name: !!python/object/apply:os.system ['echo pwned']\ncount: 1\nsource: {kind: shader}\n")
+    with pytest.raises(RecipeError, match="not valid YAML"):
+        load_recipe(path)
+
+
+def test_unreadable_or_non_mapping_recipes(tmp_path: Path):
+    with pytest.raises(RecipeError, match="recipe file not found"):
+        load_recipe(tmp_path / "missing.yaml")
+    path = tmp_path / "list.yaml"
+    path.write_text("- 1\n- 2\n")
+    with pytest.raises(RecipeError, match="a recipe is a mapping"):
+        load_recipe(path)

@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import webdataset as wds
+
+from synthgen.errors import CorpusError
+from synthgen.recipe import load_recipe
+from synthgen.render import render_corpus
+from synthgen.sources.shader.programs import load_program_set
+
+from .conftest import BROKEN_PROGRAM
+
+
+def corpus_bytes(folder: Path) -> dict[str, bytes]:
+    """What must be identical between renders: the shards and the manifest.
+
+    (Sidecars also record render seconds, which differ run to run.)
+    """
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.suffix == ".tar" or p.name == "manifest.json"}
+
+
+def test_corpus_layout_and_fields(make_recipe, tmp_path: Path):
+    recipe = load_recipe(make_recipe())
+    summary = render_corpus(recipe, str(tmp_path / "out"), progress=False)
+    out = tmp_path / "out"
+    assert summary.nsamples == 20 and summary.nshards == 3 and summary.rendered_shards == 3
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json", "shard-000000.json", "shard-000000.tar", "shard-000001.json",
+        "shard-000001.tar", "shard-000002.json", "shard-000002.tar",
+    ]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["wids_version"] == 1 and manifest["recipe_sha256"] == recipe.sha256
+    assert manifest["recipe"] == recipe.resolved()
+    assert [s["nsamples"] for s in manifest["shardlist"]] == [8, 8, 4]
+    for entry in manifest["shardlist"]:
+        assert (out / entry["url"]).stat().st_size == entry["filesize"]
+        sidecar = json.loads((out / entry["url"].replace(".tar", ".json")).read_text())
+        assert sidecar["sha256"] == entry["sha256"] and sidecar["recipe_sha256"] == recipe.sha256
+
+    programs = load_program_set(recipe.source.programs).programs
+    urls = [str(out / s["url"]) for s in manifest["shardlist"]]
+    samples = list(wds.WebDataset(urls, shardshuffle=False).decode("rgb"))
+    assert len(samples) == 20
+    assert [s["__key__"] for s in samples] == [f"{i:012d}" for i in range(20)]
+    for index, sample in enumerate(samples):
+        assert set(sample) >= {"png", "view1.png", "json", "cls"}
+        assert sample["png"].shape == (32, 32, 3)
+        meta = sample["json"]
+        assert meta["index"] == index and meta["key"] == sample["__key__"]
+        assert meta["recipe"] == "test-corpus" and meta["recipe_sha256"] == recipe.sha256 and meta["kind"] == "shader"
+        assert (meta["width"], meta["height"]) == (32, 32) and "synthgen_version" in meta
+        assert len(meta["views"]) == 2
+        assert all(0.5 <= v["time"] <= 5.0 for v in meta["views"])
+        assert sample["cls"] == meta["program"]["index"]
+        assert programs[sample["cls"]].id == meta["program"]["id"]
+
+
+def test_manifest_is_a_wids_index(make_recipe, tmp_path: Path):
+    wids = pytest.importorskip("wids")
+    render_corpus(load_recipe(make_recipe()), str(tmp_path / "out"), progress=False)
+    dataset = wids.ShardListDataset(str(tmp_path / "out" / "manifest.json"), transformations=[])
+    assert len(dataset) == 20
+    assert dataset[13]["__key__"] == f"{13:012d}"
+    assert json.loads(dataset[13][".json"].read())["index"] == 13
+
+
+def test_renders_are_byte_identical_whatever_the_workers(make_recipe, tmp_path: Path):
+    recipe = load_recipe(make_recipe(image={"format": "jpg"}))
+    render_corpus(recipe, str(tmp_path / "a"), progress=False)
+    render_corpus(recipe, str(tmp_path / "b"), progress=False)
+    render_corpus(recipe, str(tmp_path / "c"), workers=2, progress=False)
+    a = corpus_bytes(tmp_path / "a")
+    assert len(a) == 4
+    assert a == corpus_bytes(tmp_path / "b") == corpus_bytes(tmp_path / "c")
+
+
+def test_a_broken_program_is_excluded_counted_and_reported_once(make_recipe, program_dir: Path, tmp_path: Path):
+    (program_dir / "zz-broken.frag").write_text(BROKEN_PROGRAM)
+    recipe = load_recipe(make_recipe(count=40))
+    reported: list[str] = []
+    summary = render_corpus(recipe, str(tmp_path / "out"), progress=False, on_failure_subject=lambda s, m: reported.append(s))
+    assert reported == ["programs/zz-broken"]
+    assert "compile_error" in summary.failure_subjects["programs/zz-broken"]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["nsamples"] == 40  # fixed size: failures are redrawn, never dropped
+    assert manifest["failures"]["compile_error"] == summary.failures["compile_error"] > 0
+    urls = [str(tmp_path / "out" / s["url"]) for s in manifest["shardlist"]]
+    metas = [s["json"] for s in wds.WebDataset(urls, shardshuffle=False).decode()]
+    assert len(metas) == 40
+    assert all(m["program"]["id"] != "programs/zz-broken" for m in metas)
+    assert any(m["attempt"] > 0 for m in metas)
+
+
+def test_missing_shards_are_rendered_again_and_the_result_is_identical(make_recipe, tmp_path: Path):
+    recipe = load_recipe(make_recipe())
+    out = tmp_path / "out"
+    render_corpus(recipe, str(out), progress=False)
+    clean = corpus_bytes(out)
+    # An interrupted run: no manifest, shard 1 never committed, a leftover temporary.
+    (out / "manifest.json").unlink()
+    (out / "shard-000001.json").unlink()
+    (out / "shard-000001.tar").write_bytes(b"half a tar")
+    (out / ".synthgen-tmp-1234-shard-000002.tar").write_bytes(b"junk")
+    summary = render_corpus(recipe, str(out), progress=False)
+    assert summary.rendered_shards == 1 and summary.rendered_samples == 8
+    assert corpus_bytes(out) == clean
+    assert not [p for p in out.iterdir() if p.name.startswith(".synthgen-tmp")]
+
+
+def test_a_complete_corpus_is_left_untouched(make_recipe, tmp_path: Path):
+    recipe = load_recipe(make_recipe())
+    out = tmp_path / "out"
+    render_corpus(recipe, str(out), progress=False)
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    summary = render_corpus(recipe, str(out), progress=False)
+    assert summary.already_complete and "nothing to do" in summary.line()
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+
+
+@pytest.mark.parametrize("complete", [True, False])
+def test_a_corpus_of_another_recipe_is_refused_not_damaged(make_recipe, tmp_path: Path, complete: bool):
+    out = tmp_path / "out"
+    render_corpus(load_recipe(make_recipe()), str(out), progress=False)
+    if not complete:
+        (out / "manifest.json").unlink()
+    before = corpus_bytes(out)
+    other = load_recipe(make_recipe(seed=99))
+    with pytest.raises(CorpusError, match="another recipe"):
+        render_corpus(other, str(out), progress=False)
+    assert corpus_bytes(out) == before
+    # --overwrite replaces it.
+    render_corpus(other, str(out), overwrite=True, progress=False)
+    assert json.loads((out / "manifest.json").read_text())["recipe_sha256"] == other.sha256
+
+
+def test_a_destination_that_is_a_file_is_refused(make_recipe, tmp_path: Path):
+    target = tmp_path / "file.txt"
+    target.write_text("keep me")
+    with pytest.raises(CorpusError, match="destination is a file"):
+        render_corpus(load_recipe(make_recipe()), str(target), progress=False)
+    assert target.read_text() == "keep me"
+
+
+def _run_cli(*args: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "synthgen", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+
+
+@pytest.mark.parametrize(("workers", "committed_before_kill"), [(1, 1), (2, 3)])
+def test_resume_after_kill_9_equals_a_clean_render(make_recipe, tmp_path: Path, workers: int, committed_before_kill: int):
+    recipe_path = make_recipe(count=600, shard={"samples": 30}, image={"size": 64, "format": "jpg"},
+                              source={"programs": ["starter"]})
+    clean, killed = tmp_path / "clean", tmp_path / "killed"
+    render_corpus(load_recipe(recipe_path), str(clean), progress=False)
+
+    process = _run_cli("render", str(recipe_path), "--out", str(killed), "--workers", str(workers), "--quiet")
+    deadline = time.monotonic() + 120
+    while len(list(killed.glob("shard-*.json"))) < committed_before_kill:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (killed / "manifest.json").exists(), "render finished before it could be killed"
+    time.sleep(0.2)  # pool workers die with their parent (PR_SET_PDEATHSIG)
+
+    resumed = _run_cli("render", str(recipe_path), "--out", str(killed), "--quiet")
+    stdout, stderr = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, stderr
+    assert "shards kept from an earlier run" in stdout.decode()
+    assert corpus_bytes(killed) == corpus_bytes(clean)
+    assert not [p for p in killed.iterdir() if p.name.startswith(".synthgen-tmp")]

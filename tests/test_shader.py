@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from synthgen.errors import SourceError
+from synthgen.recipe import parse_recipe
+from synthgen.seeds import sample_seed
+from synthgen.sources import build_source
+from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec
+from synthgen.sources.shader.config import ProgramSetEntry
+from synthgen.sources.shader.gl import ShaderCompileError, ShaderRenderer
+from synthgen.sources.shader.programs import load_program_set
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    gl = ShaderRenderer(width=48, height=32)
+    yield gl
+    gl.close()
+
+
+def render(renderer: ShaderRenderer, code: str, time: float = 1.0) -> np.ndarray:
+    return renderer.render(renderer.compile(code, code), time)
+
+
+def test_rows_are_flipped_to_top_left_origin(renderer):
+    image = render(renderer, "void mainImage(out vec4 c, in vec2 p) { c = p.y > iResolution.y * 0.5 ? vec4(1,0,0,1) : vec4(0,0,1,1); }")
+    assert image.shape == (32, 48, 3) and image.dtype == np.uint8
+    assert tuple(image[0, 0]) == (255, 0, 0)  # GL's top half is the image's first rows
+    assert tuple(image[-1, 0]) == (0, 0, 255)
+
+
+def test_shadertoy_uniforms_are_set(renderer):
+    code = """void mainImage(out vec4 c, in vec2 p) {
+        c = vec4(iResolution.x / 255.0, iResolution.y / 255.0, fract(iTime), 1.0);
+        if (p.x < 1.0) c = vec4(float(iFrame) / 255.0, iTimeDelta * 60.0 / 255.0 * 100.0, iChannelTime[0] / 10.0, 1.0);
+    }"""
+    image = render(renderer, code, time=2.25)
+    assert tuple(image[5, 10]) == (48, 32, 64)  # 0.25 * 255 rounds to 64
+    assert tuple(image[5, 0]) == (135, 100, 57)  # iFrame = 2.25 * 60; iChannelTime = iTime
+
+
+def test_channels_are_bound_to_the_noise_texture(renderer):
+    image = render(renderer, "void mainImage(out vec4 c, in vec2 p) { c = texture(iChannel2, p / iChannelResolution[2].xy); }")
+    assert image.std() > 40  # uniform noise, not a constant
+
+
+def test_compile_errors_carry_the_driver_log(renderer):
+    with pytest.raises(ShaderCompileError, match="undeclared|undefined"):
+        render(renderer, "void mainImage(out vec4 c, in vec2 p) { c = nothing; }")
+
+
+def test_every_starter_program_compiles_and_fills_the_canvas(renderer):
+    programs = load_program_set([ProgramSetEntry(builtin="starter")]).programs
+    assert len(programs) >= 12
+    for program in programs:
+        assert program.tags and program.licence, program.id
+        for time in (0.1, 5.0, 9.9):
+            image = renderer.render(renderer.compile(program.id, program.code), time)
+            assert image.std() > 15, (program.id, time)
+
+
+def test_program_sets_from_folders_and_shadertoy_json(tmp_path: Path):
+    folder = tmp_path / "mine"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.frag").write_text("// name: Alpha\n// tags: Noise, warp\nvoid mainImage(out vec4 c, in vec2 p) { c = vec4(1); }\n")
+    (folder / "sub" / "b.glsl").write_text("void mainImage(out vec4 c, in vec2 p) { c = vec4(0); }\n")
+    (folder / "notes.txt").write_text("ignored")
+    single = {"Shader": {"info": {"id": "XsX3zn", "name": "One", "tags": ["Fractal"]}, "renderpass": [
+        {"type": "common", "code": "float k() { return 1.0; }"},
+        {"type": "image", "code": "void mainImage(out vec4 c, in vec2 p) { c = vec4(k()); }"}]}}
+    multipass = {"Shader": {"info": {"id": "multi"}, "renderpass": [
+        {"type": "buffer", "code": "void mainImage(out vec4 c, in vec2 p) { c = vec4(1); }"},
+        {"type": "image", "code": "void mainImage(out vec4 c, in vec2 p) { c = texture(iChannel0, p); }"}]}}
+    (folder / "one.json").write_text(json.dumps(single))
+    (tmp_path / "export.json").write_text(json.dumps([single["Shader"], multipass["Shader"]]))
+
+    result = load_program_set([ProgramSetEntry(path=str(folder)), ProgramSetEntry(path=str(tmp_path / "export.json"))])
+    ids = [p.id for p in result.programs]
+    assert ids == ["mine/a", "mine/one", "mine/sub/b", "export/XsX3zn"]
+    alpha = result.programs[0]
+    assert alpha.name == "Alpha" and alpha.tags == ("noise", "warp")
+    assert result.programs[1].code.startswith("float k()")  # common pass prepended
+    assert result.programs[1].tags == ("fractal",)
+    assert result.skipped == {"multipass": 1}
+
+
+def test_an_empty_program_set_is_an_error(tmp_path: Path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SourceError, match="no usable programs found"):
+        load_program_set([ProgramSetEntry(path=str(tmp_path / "empty"))])
+
+
+def _recipe(programs: list[str], **changes):
+    document = {"name": "t", "count": 4, "views": 3, "image": {"size": 16}, "source": {"kind": "shader", "programs": programs}}
+    document["source"].update(changes)
+    return parse_recipe(document)
+
+
+def test_samples_are_a_function_of_their_seed(program_dir: Path):
+    recipe = _recipe([str(program_dir)], view_time_spread=0.5)
+    source = build_source(recipe)
+    spec = SampleSpec(index=3, seed=sample_seed(0, 3), attempt=0, views=3)
+    first, again = source.render([spec, spec])
+    assert isinstance(first, RenderedSample) and isinstance(again, RenderedSample)
+    assert all(np.array_equal(a, b) for a, b in zip(first.images, again.images))
+    times = [view["time"] for view in first.meta["views"]]
+    assert len(times) == 3 and all(abs(t - times[0]) <= 0.5 for t in times)
+    assert first.cls == first.meta["program"]["index"]
+    source.close()
+
+
+def test_broken_programs_fail_samples_and_all_broken_is_an_error(tmp_path: Path):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "x.frag").write_text("void mainImage(out vec4 c, in vec2 p) { c = oops; }")
+    source = build_source(_recipe([str(folder)]))
+    with pytest.raises(SourceError, match="none of the 1 programs compiles"):
+        source.render([SampleSpec(0, 1, 0, 1)])
+
+
+def test_degenerate_images_are_failures(tmp_path: Path):
+    folder = tmp_path / "flat"
+    folder.mkdir()
+    (folder / "grey.frag").write_text("void mainImage(out vec4 c, in vec2 p) { c = vec4(0.5); }")
+    [result] = build_source(_recipe([str(folder)])).render([SampleSpec(0, 1, 0, 1)])
+    assert isinstance(result, SampleFailure) and result.reason == "degenerate" and result.subject == "flat/grey"
