@@ -9,12 +9,15 @@ it was scheduled or interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import queue
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from tqdm import tqdm
 
@@ -106,7 +109,7 @@ def render_corpus(
     todo = [task for task in tasks if task.index not in records]
     shard_fn = functools.partial(_render_shard_task, recipe, dest.url, storage_options)
     started = time.perf_counter()
-    with tqdm(
+    with release_worker_sources(), tqdm(
         total=sum(task.nsamples for task in todo),
         unit="sample",
         desc=recipe.name,
@@ -161,6 +164,8 @@ def _manifest_matches(dest: Destination, recipe: Recipe) -> bool:
 # --- worker side -------------------------------------------------------------------------
 
 # One source per worker process, kept across its shards (it may hold a GL context or a model).
+# Pool workers keep theirs until they exit; a render run in the driver's process releases its
+# own at the end (release_worker_sources).
 _sources: dict[tuple[str, str | None], Source] = {}
 
 
@@ -169,6 +174,17 @@ def worker_source(recipe: Recipe, device: str | None) -> Source:
     if key not in _sources:
         _sources[key] = build_source(recipe, device=device)
     return _sources[key]
+
+
+@contextlib.contextmanager
+def release_worker_sources() -> Iterator[None]:
+    """Close the sources built in this process during the block."""
+    before = set(_sources)
+    try:
+        yield
+    finally:
+        for key in set(_sources) - before:
+            _sources.pop(key).close()
 
 
 def _render_shard_task(
@@ -184,11 +200,13 @@ def render_shard(recipe: Recipe, dest: Destination, task: ShardTask, source: Sou
     subjects: dict[str, str] = {}
     with dest.staging(task.tar_name) as out:
         writer = ShardWriter(out)
-        for begin in range(task.start, task.stop, source.batch_size):
-            indices = range(begin, min(begin + source.batch_size, task.stop))
-            for spec, sample in render_samples(recipe, source, indices, failures, subjects):
-                writer.write(sample_fields(recipe, spec, sample))
-            progress(len(indices))
+        # Encoding and tar writing run on a thread while the source renders the next batch.
+        with _Background(lambda item: writer.write(sample_fields(recipe, *item))) as background:
+            for begin in range(task.start, task.stop, source.batch_size):
+                indices = range(begin, min(begin + source.batch_size, task.stop))
+                for spec, sample in render_samples(recipe, source, indices, failures, subjects):
+                    background.put((spec, sample))
+                progress(len(indices))
         filesize, sha256 = writer.close()
     record = ShardRecord(
         shard=task.index,
@@ -204,6 +222,44 @@ def render_shard(recipe: Recipe, dest: Destination, task: ShardTask, source: Sou
     )
     dest.write_bytes(task.sidecar_name, json.dumps(record.to_dict(), indent=1, sort_keys=True).encode() + b"\n")
     return record
+
+
+class _Background:
+    """Runs `consume(item)` on a thread, in order, for each `put` item (a bounded queue).
+
+    An error in `consume` is raised by the next `put` or on leaving the block.
+    """
+
+    _DONE = object()
+
+    def __init__(self, consume: Callable[[Any], None], depth: int = 8) -> None:
+        self._consume = consume
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="synthgen-writer", daemon=True)
+
+    def __enter__(self) -> _Background:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not self._DONE:
+            if self._error is None:  # after an error, keep draining so `put` never blocks
+                try:
+                    self._consume(item)
+                except BaseException as err:
+                    self._error = err
+
+    def put(self, item: Any) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(item)
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        self._queue.put(self._DONE)
+        self._thread.join()
+        if exc_type is None and self._error is not None:
+            raise self._error
 
 
 def render_samples(

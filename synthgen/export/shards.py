@@ -35,6 +35,9 @@ class _HashingWriter(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
+    def tell(self) -> int:
+        return self.nbytes
+
     def write(self, data: bytes) -> int:  # type: ignore[override]
         view = memoryview(data)
         self.sha256.update(view)
@@ -48,8 +51,9 @@ class ShardWriter:
 
     def __init__(self, fileobj: IO[bytes]) -> None:
         self._out = _HashingWriter(fileobj)
-        # Stream mode ("w|") never seeks, so the hash sees every byte exactly once.
-        self._tar = tarfile.open(fileobj=self._out, mode="w|", format=tarfile.USTAR_FORMAT)
+        # Mode "w" writes sequentially and never seeks (it only asks tell()), so the hash sees
+        # every byte once. Stream mode ("w|") would too, but re-copies its buffer on each write.
+        self._tar = tarfile.open(fileobj=self._out, mode="w", format=tarfile.USTAR_FORMAT)
         self.nsamples = 0
 
     def write(self, sample: Mapping[str, Any]) -> None:

@@ -114,11 +114,14 @@ class ShaderRenderer:
         if compiled is not None:
             self._cache.move_to_end(key)
             return compiled
-        try:
-            program = self.ctx.program(vertex_shader=_VERTEX_SHADER, fragment_shader=wrap_program(code))
-        except self._moderngl.Error as err:
-            raise ShaderCompileError(_compile_log(str(err))) from None
-        compiled = _Compiled(program, self.ctx.vertex_array(program, [(self._vbo, "2f", "position")]))
+        # Another context in this process may have been made current since (or released,
+        # leaving none): GL calls go to the current context, so make ours current first.
+        with self.ctx:
+            try:
+                program = self.ctx.program(vertex_shader=_VERTEX_SHADER, fragment_shader=wrap_program(code))
+            except self._moderngl.Error as err:
+                raise ShaderCompileError(_compile_log(str(err))) from None
+            compiled = _Compiled(program, self.ctx.vertex_array(program, [(self._vbo, "2f", "position")]))
         self._cache[key] = compiled
         if len(self._cache) > self._cache_size:
             _, evicted = self._cache.popitem(last=False)
@@ -128,11 +131,12 @@ class ShaderRenderer:
 
     def render(self, compiled: _Compiled, time: float) -> np.ndarray:
         """Render one frame at iTime `time`: uint8 HxWx3, row 0 at the top."""
-        self._set_uniforms(compiled.program, time)
-        self.fbo.use()
-        self.fbo.clear(0.0, 0.0, 0.0, 1.0)
-        compiled.vao.render(self._moderngl.TRIANGLES)
-        data = self.fbo.read(components=3, alignment=1)
+        with self.ctx:
+            self._set_uniforms(compiled.program, time)
+            self.fbo.use()
+            self.fbo.clear(0.0, 0.0, 0.0, 1.0)
+            compiled.vao.render(self._moderngl.TRIANGLES)
+            data = self.fbo.read(components=3, alignment=1)
         return np.frombuffer(data, dtype=np.uint8).reshape(self.height, self.width, 3)[::-1].copy()
 
     def _set_uniforms(self, program: Any, time: float) -> None:
@@ -161,10 +165,11 @@ class ShaderRenderer:
                 uniform.value = [value] * uniform.array_length if uniform.array_length > 1 else value
 
     def close(self) -> None:
-        for compiled in self._cache.values():
-            compiled.vao.release()
-            compiled.program.release()
-        self._cache.clear()
+        with self.ctx:
+            for compiled in self._cache.values():
+                compiled.vao.release()
+                compiled.program.release()
+            self._cache.clear()
         self.ctx.release()
 
 

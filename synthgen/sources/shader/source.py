@@ -65,7 +65,8 @@ class ShaderSource(Source):
         images = []
         for time in times:
             image = self.renderer.render(compiled, time)
-            std = float(image.std())
+            # Every 4th pixel in each direction: the same verdict at a sixteenth of the cost.
+            std = float(image[::4, ::4].std())
             if std < self.config.min_pixel_std:
                 return SampleFailure(
                     "degenerate", program.id, f"pixel std {std:.2f} < {self.config.min_pixel_std} at iTime {time:.3f}"
