@@ -28,7 +28,8 @@ from synthgen.render import render_corpus
 from synthgen.seeds import sample_seed
 from synthgen.sources.base import SampleSpec
 from synthgen.sources.shader.gl import ShaderRenderer
-from synthgen.sources.shader.source import ShaderSource
+from synthgen.sources.shader.programs import load_program_set
+from synthgen.sources.shader.source import draw_sample
 
 
 def bench_recipe(count: int, size: int, quality: int, workers: int) -> Recipe:
@@ -47,19 +48,19 @@ def bench_recipe(count: int, size: int, quality: int, workers: int) -> Recipe:
 def bare_worker(args: tuple[Recipe, int, int]) -> int:
     """Render images [start, stop) with moderngl and encode them with Pillow; no checks.
 
-    The program and iTime of image i are synthgen's (`ShaderSource.draw`), so both sides render
-    exactly the same frames.
+    In-process GL (no watchdog), no tar, metadata or commit. The program and iTime of image i
+    are synthgen's (`draw_sample`), so both sides render exactly the same frames.
     """
     recipe, start, stop = args
-    source = ShaderSource(recipe)
-    programs, renderer = source.programs, source.renderer
+    programs = load_program_set(recipe.source.programs).programs
+    renderer = ShaderRenderer(recipe.image.width, recipe.image.height)
     for i in range(start, stop):
-        index, times = source.draw(SampleSpec(i, sample_seed(recipe.seed, i), 0, 1))
+        index, times = draw_sample(recipe.source, len(programs), SampleSpec(i, sample_seed(recipe.seed, i), 0, 1))
         program = programs[index]
         image = renderer.render(renderer.compile(program.id, program.code), times[0])
         buffer = io.BytesIO()
         Image.fromarray(image).save(buffer, format="JPEG", quality=recipe.image.quality)
-    source.close()
+    renderer.close()
     return stop - start
 
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec
 from synthgen.sources.shader.config import ProgramSetEntry
 from synthgen.sources.shader.gl import ShaderCompileError, ShaderRenderer
 from synthgen.sources.shader.programs import load_program_set
+from synthgen.sources.shader.source import draw_sample
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +122,7 @@ def test_broken_programs_fail_samples_and_all_broken_is_an_error(tmp_path: Path)
     folder.mkdir()
     (folder / "x.frag").write_text("void mainImage(out vec4 c, in vec2 p) { c = oops; }")
     source = build_source(_recipe([str(folder)]))
-    with pytest.raises(SourceError, match="none of the 1 programs compiles"):
+    with pytest.raises(SourceError, match="none of the 1 programs renders; last error: compile_error"):
         source.render([SampleSpec(0, 1, 0, 1)])
 
 
@@ -129,3 +132,34 @@ def test_degenerate_images_are_failures(tmp_path: Path):
     (folder / "grey.frag").write_text("void mainImage(out vec4 c, in vec2 p) { c = vec4(0.5); }")
     [result] = build_source(_recipe([str(folder)])).render([SampleSpec(0, 1, 0, 1)])
     assert isinstance(result, SampleFailure) and result.reason == "degenerate" and result.subject == "flat/grey"
+
+
+def test_the_watchdog_turns_a_hang_or_a_crash_into_one_failed_sample(program_dir: Path):
+    """A stopped render process is a hang as seen from the parent; a killed one, a crash.
+
+    (Mesa's llvmpipe caps loop iterations, so no GLSL program reliably hangs it; GPU drivers
+    without a display have no such cap.)
+    """
+    source = build_source(_recipe([str(program_dir)], watchdog_seconds=1.0))
+    # Three samples that draw three different programs.
+    by_program: dict[int, SampleSpec] = {}
+    for i in range(100):
+        spec = SampleSpec(i, sample_seed(0, i), 0, 2)
+        by_program.setdefault(draw_sample(source.config, len(source.programs), spec)[0], spec)
+    ok, hangs, crashes = (by_program[k] for k in sorted(by_program))
+
+    assert isinstance(source.render([ok])[0], RenderedSample)
+    os.kill(source.renderer._process.pid, signal.SIGSTOP)
+    [hung] = source.render([hangs])
+    assert isinstance(hung, SampleFailure) and hung.reason == "timeout" and "after 1 s" in hung.message
+
+    source.render([ok])  # a fresh render process
+    os.kill(source.renderer._process.pid, signal.SIGKILL)
+    [crashed] = source.render([crashes])
+    assert isinstance(crashed, SampleFailure) and crashed.reason == "crash"
+
+    # The render goes on in a fresh process; the two culprits stay excluded in this worker.
+    again = source.render([ok, hangs, crashes])
+    assert isinstance(again[0], RenderedSample)
+    assert [(r.reason, r.subject) for r in again[1:]] == [("timeout", hung.subject), ("crash", crashed.subject)]
+    source.close()

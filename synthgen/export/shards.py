@@ -35,9 +35,6 @@ class _HashingWriter(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def tell(self) -> int:
-        return self.nbytes
-
     def write(self, data: bytes) -> int:  # type: ignore[override]
         view = memoryview(data)
         self.sha256.update(view)
@@ -47,13 +44,15 @@ class _HashingWriter(io.RawIOBase):
 
 
 class ShardWriter:
-    """Writes samples (`{"__key__": ..., "jpg": bytes, ...}`) into one tar stream."""
+    """Writes samples (`{"__key__": ..., "jpg": bytes, ...}`) as a POSIX (ustar) tar stream.
+
+    tarfile builds each member's header; data, padding and the end-of-archive blocks are written
+    here directly, sequentially, so the hash sees every byte once and nothing is copied in chunks.
+    The bytes are those tarfile itself would write.
+    """
 
     def __init__(self, fileobj: IO[bytes]) -> None:
         self._out = _HashingWriter(fileobj)
-        # Mode "w" writes sequentially and never seeks (it only asks tell()), so the hash sees
-        # every byte once. Stream mode ("w|") would too, but re-copies its buffer on each write.
-        self._tar = tarfile.open(fileobj=self._out, mode="w", format=tarfile.USTAR_FORMAT)
         self.nsamples = 0
 
     def write(self, sample: Mapping[str, Any]) -> None:
@@ -68,13 +67,20 @@ class ShardWriter:
             info.mode = 0o444
             info.uid = info.gid = 0
             info.uname = info.gname = ""
-            self._tar.addfile(info, io.BytesIO(data))
+            self._out.write(info.tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict"))
+            self._out.write(data)
+            self._out.write(_zeros(-len(data) % tarfile.BLOCKSIZE))
         self.nsamples += 1
 
     def close(self) -> tuple[int, str]:
         """Finish the tar; returns (bytes written, sha256 hex)."""
-        self._tar.close()
+        self._out.write(_zeros(2 * tarfile.BLOCKSIZE))  # end-of-archive marker
+        self._out.write(_zeros(-self._out.nbytes % tarfile.RECORDSIZE))
         return self._out.nbytes, self._out.sha256.hexdigest()
+
+
+def _zeros(n: int) -> bytes:
+    return b"\0" * n
 
 
 def iter_tar_samples(fileobj: IO[bytes], where: str = "shard") -> Iterator[dict[str, Any]]:

@@ -67,3 +67,6 @@ class ShaderSourceConfig(StrictModel):
     # An image whose pixel standard deviation (0..255 scale) is below this is degenerate
     # and redrawn; 0 keeps every image.
     min_pixel_std: float = Field(2.0, ge=0.0)
+    # Seconds a sample (compile and all views) may take before its program is deemed hung:
+    # the render process is restarted and the program excluded, like one that fails to compile.
+    watchdog_seconds: float = Field(30.0, gt=0.0)

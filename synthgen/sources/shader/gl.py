@@ -129,15 +129,24 @@ class ShaderRenderer:
             evicted.program.release()
         return compiled
 
+    @property
+    def frame_bytes(self) -> int:
+        return self.width * self.height * 3
+
     def render(self, compiled: _Compiled, time: float) -> np.ndarray:
         """Render one frame at iTime `time`: uint8 HxWx3, row 0 at the top."""
+        frame = bytearray(self.frame_bytes)
+        self.render_into(compiled, time, frame)
+        return flip_rows(frame, 0, self.height, self.width)
+
+    def render_into(self, compiled: _Compiled, time: float, buffer: Any, offset: int = 0) -> None:
+        """Render one frame into `buffer[offset:offset + frame_bytes]`, in GL row order (bottom first)."""
         with self.ctx:
             self._set_uniforms(compiled.program, time)
             self.fbo.use()
             self.fbo.clear(0.0, 0.0, 0.0, 1.0)
             compiled.vao.render(self._moderngl.TRIANGLES)
-            data = self.fbo.read(components=3, alignment=1)
-        return np.frombuffer(data, dtype=np.uint8).reshape(self.height, self.width, 3)[::-1].copy()
+            self.fbo.read_into(buffer, components=3, alignment=1, write_offset=offset)
 
     def _set_uniforms(self, program: Any, time: float) -> None:
         values: dict[str, Any] = {
@@ -171,6 +180,12 @@ class ShaderRenderer:
                 compiled.program.release()
             self._cache.clear()
         self.ctx.release()
+
+
+def flip_rows(buffer: Any, offset: int, height: int, width: int) -> np.ndarray:
+    """A frame in GL row order (bottom row first) as a new HxWx3 array with row 0 at the top."""
+    frame = np.frombuffer(buffer, dtype=np.uint8, count=height * width * 3, offset=offset)
+    return frame.reshape(height, width, 3)[::-1].copy()
 
 
 def _compile_log(message: str) -> str:
