@@ -12,9 +12,8 @@ from PIL import Image
 
 from synthgen.errors import CorpusError
 from synthgen.export.encode import IMAGE_FORMATS, decode_image
-from synthgen.export.shards import ShardRecord, iter_tar_samples
+from synthgen.export.shards import MANIFEST_NAME, ShardRecord, iter_tar_samples
 from synthgen.export.storage import Destination
-from synthgen.render import MANIFEST_NAME
 
 # An image whose pixel standard deviation (0..255) is below this counts as near-constant.
 NEAR_CONSTANT_STD = 2.0

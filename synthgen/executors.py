@@ -8,17 +8,15 @@ done. `LocalExecutor` runs it in this process (one worker) or in a pool of spawn
 from __future__ import annotations
 
 import concurrent.futures as cf
-import ctypes
 import multiprocessing as mp
 import queue
 import shutil
-import signal
-import sys
 import time
 from typing import Any, Callable, Iterator, Sequence
 
 from synthgen.export.shards import ShardRecord
 from synthgen.plan import ShardTask
+from synthgen.processes import die_with_parent
 
 Progress = Callable[[int], None]
 ShardFn = Callable[[ShardTask, "str | None", Progress], ShardRecord]
@@ -97,22 +95,11 @@ _worker: dict[str, Any] = {}
 
 
 def _init_worker(progress_queue: Any, slots: Any, devices: list[str]) -> None:
-    _die_with_parent()
+    die_with_parent()
     with slots.get_lock():
         slot = slots.value
         slots.value += 1
     _worker.update(queue=progress_queue, device=devices[slot % len(devices)] if devices else None)
-
-
-def _die_with_parent() -> None:
-    """Linux: end this worker when the driver dies (kill -9 included), so no orphan keeps writing."""
-    if sys.platform != "linux":
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 def _run_task(fn: ShardFn, task: ShardTask) -> ShardRecord:

@@ -25,7 +25,7 @@ from synthgen import __version__
 from synthgen.errors import CorpusError, SourceError
 from synthgen.executors import LocalExecutor, Progress
 from synthgen.export.encode import encode_image
-from synthgen.export.shards import ShardRecord, ShardWriter, build_manifest
+from synthgen.export.shards import MANIFEST_NAME, ShardRecord, ShardWriter, build_manifest
 from synthgen.export.storage import Destination
 from synthgen.plan import ShardTask, committed_shards, plan_shards, sample_key
 from synthgen.recipe import Recipe, canonical_json
@@ -33,7 +33,6 @@ from synthgen.seeds import sample_seed
 from synthgen.sources import build_source
 from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec, Source
 
-MANIFEST_NAME = "manifest.json"
 # A sample failing this many times in a row means the source is broken, not unlucky.
 MAX_ATTEMPTS = 32
 # Culprits (e.g. broken programs) recorded per shard sidecar, with their first message.

@@ -149,6 +149,19 @@ def test_a_destination_that_is_a_file_is_refused(make_recipe, tmp_path: Path):
     assert target.read_text() == "keep me"
 
 
+def _render_processes() -> list[str]:
+    """Command lines of running GL render processes and spawned pool workers."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "synthgen.sources.shader.watchdog" in text or "multiprocessing.spawn" in text:
+            found.append(text)
+    return found
+
+
 def _run_cli(*args: str, **kwargs) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "synthgen", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
 
@@ -169,7 +182,11 @@ def test_resume_after_kill_9_equals_a_clean_render(make_recipe, tmp_path: Path, 
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert not (killed / "manifest.json").exists(), "render finished before it could be killed"
-    time.sleep(0.2)  # pool workers die with their parent (PR_SET_PDEATHSIG)
+    # Pool workers and GL render processes die with their parent (PR_SET_PDEATHSIG).
+    deadline = time.monotonic() + 10
+    while _render_processes():
+        assert time.monotonic() < deadline, _render_processes()
+        time.sleep(0.05)
 
     resumed = _run_cli("render", str(recipe_path), "--out", str(killed), "--quiet")
     stdout, stderr = resumed.communicate(timeout=300)

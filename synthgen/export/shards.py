@@ -15,6 +15,7 @@ from typing import IO, Any, Iterator, Mapping
 
 from synthgen.errors import CorpusError
 
+MANIFEST_NAME = "manifest.json"
 FORMAT_NAME = "synthgen-corpus"
 FORMAT_VERSION = 1
 # 2020-01-01T00:00:00Z: a fixed, plausible member mtime (tar tools warn on 0).

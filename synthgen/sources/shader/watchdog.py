@@ -27,6 +27,7 @@ from typing import IO, Any, Iterator, Sequence
 
 import numpy as np
 
+from synthgen.processes import die_with_parent
 from synthgen.sources.shader.gl import ShaderCompileError, ShaderRenderer, flip_rows
 
 _LENGTH = struct.Struct(">I")
@@ -215,6 +216,7 @@ def _reply(out: IO[bytes], message: dict[str, Any]) -> None:
 
 def _serve() -> None:
     """The child: render requests from stdin until it closes."""
+    die_with_parent()
     options = json.loads(sys.argv[1])
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write to the protocol stream
