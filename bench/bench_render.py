@@ -67,7 +67,7 @@ def bare_worker(args: tuple[Recipe, int, int]) -> int:
 def run_bare(count: int, size: int, quality: int, workers: int) -> float:
     recipe = bench_recipe(count, size, quality, workers)
     bounds = np.linspace(0, count, workers + 1).astype(int)
-    chunks = [(recipe, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+    chunks = [(recipe, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     started = time.perf_counter()
     if workers == 1:
         bare_worker(chunks[0])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -16,7 +16,10 @@ from synthgen import __version__
 from synthgen.errors import SynthgenError
 
 _overrides = click.option(
-    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
     help="Override a recipe key, e.g. --set source.time.max=5 (repeatable; VALUE is YAML).",
 )
 _count = click.option("--count", type=click.IntRange(min=1), help="Override the recipe's sample count.")
@@ -60,7 +63,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @_overrides
 @click.option("--overwrite", is_flag=True, help="Delete a corpus already in DEST and render it again.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def render(recipe: str, dest: str, count: int | None, workers: int, overrides: tuple[str, ...], overwrite: bool, quiet: bool) -> None:
+def render(
+    recipe: str, dest: str, count: int | None, workers: int, overrides: tuple[str, ...], overwrite: bool, quiet: bool
+) -> None:
     """Render RECIPE into a corpus of shards in DEST; an interrupted render resumes.
 
     \b
@@ -120,8 +125,13 @@ def preview(corpus: str, out_path: str, count: int) -> None:
 
 @cli.command()
 @click.argument("corpus")
-@click.option("--samples", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Samples decoded for image statistics (0: all).")
+@click.option(
+    "--samples",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Samples decoded for image statistics (0: all).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def inspect(corpus: str, samples: int, as_json: bool) -> None:
     """Report CORPUS: counts, shards, bytes, failures by reason, image statistics.
@@ -137,12 +147,16 @@ def inspect(corpus: str, samples: int, as_json: bool) -> None:
 
 
 def format_report(report: dict[str, Any]) -> str:
+    state = "complete" if report["complete"] else "INCOMPLETE: no manifest yet"
+    per_image = report["filesize"] / max(report["nimages"], 1) / 1024
+    failures = ", ".join(f"{n} {reason}" for reason, n in report["failures"].items()) or "none"
     lines = [
-        f"corpus     {report['url']}  ({'complete' if report['complete'] else 'INCOMPLETE: no manifest yet'})",
+        f"corpus     {report['url']}  ({state})",
         f"recipe     {report['name']}  sha256 {report['recipe_sha256']}",
-        f"samples    {report['nsamples']} in {report['nshards']} shards, {report['views']} views each ({report['nimages']} images)",
-        f"bytes      {report['filesize']:,} ({report['filesize'] / max(report['nimages'], 1) / 1024:.1f} KiB per image)",
-        "failures   " + (", ".join(f"{n} {r}" for r, n in report["failures"].items()) or "none") + " (redrawn)",
+        f"samples    {report['nsamples']} in {report['nshards']} shards, {report['views']} views each "
+        f"({report['nimages']} images)",
+        f"bytes      {report['filesize']:,} ({per_image:.1f} KiB per image)",
+        f"failures   {failures} (redrawn)",
     ]
     stats = report["images"]
     if stats["decoded"]:

@@ -12,7 +12,8 @@ import multiprocessing as mp
 import queue
 import shutil
 import time
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from synthgen.export.shards import ShardRecord
 from synthgen.plan import ShardTask

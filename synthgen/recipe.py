@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator
@@ -77,9 +78,7 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def load_recipe(
-    path: str | Path, overrides: Sequence[str] = (), count: int | None = None
-) -> Recipe:
+def load_recipe(path: str | Path, overrides: Sequence[str] = (), count: int | None = None) -> Recipe:
     """Read a recipe file, apply `KEY=VALUE` overrides and `count`, validate and resolve it."""
     path = Path(path)
     try:

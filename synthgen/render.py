@@ -16,8 +16,9 @@ import queue
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from tqdm import tqdm
 
@@ -108,14 +109,17 @@ def render_corpus(
     todo = [task for task in tasks if task.index not in records]
     shard_fn = functools.partial(_render_shard_task, recipe, dest.url, storage_options)
     started = time.perf_counter()
-    with release_worker_sources(), tqdm(
-        total=sum(task.nsamples for task in todo),
-        unit="sample",
-        desc=recipe.name,
-        disable=not progress,
-        dynamic_ncols=True,
-        smoothing=0.1,
-    ) as bar:
+    with (
+        release_worker_sources(),
+        tqdm(
+            total=sum(task.nsamples for task in todo),
+            unit="sample",
+            desc=recipe.name,
+            disable=not progress,
+            dynamic_ncols=True,
+            smoothing=0.1,
+        ) as bar,
+    ):
         for record in LocalExecutor(workers).run(shard_fn, todo, bar.update):
             records[record.shard] = record
             summary.rendered_shards += 1
@@ -187,7 +191,12 @@ def release_worker_sources() -> Iterator[None]:
 
 
 def _render_shard_task(
-    recipe: Recipe, dest_url: str, storage_options: dict[str, Any] | None, task: ShardTask, device: str | None, progress: Progress
+    recipe: Recipe,
+    dest_url: str,
+    storage_options: dict[str, Any] | None,
+    task: ShardTask,
+    device: str | None,
+    progress: Progress,
 ) -> ShardRecord:
     return render_shard(recipe, Destination(dest_url, storage_options), task, worker_source(recipe, device), progress)
 
@@ -297,14 +306,14 @@ def render_samples(
 
 
 def _check_sample(recipe: Recipe, spec: SampleSpec, sample: RenderedSample) -> None:
+    """A source that breaks the contract is a bug in the source: stop, do not write it."""
+    where = f"{recipe.source.kind} source, sample {spec.index}"
     expected = (recipe.image.height, recipe.image.width, 3)
     if len(sample.images) != spec.views:
-        raise SourceError(f"{recipe.source.kind} source gave {len(sample.images)} views for sample {spec.index}, expected {spec.views}")
+        raise SourceError(f"{where}: {len(sample.images)} views, expected {spec.views}")
     for image in sample.images:
         if image.shape != expected or image.dtype.name != "uint8":
-            raise SourceError(
-                f"{recipe.source.kind} source gave a {image.dtype} {image.shape} image for sample {spec.index}, expected uint8 {expected}"
-            )
+            raise SourceError(f"{where}: a {image.dtype} {image.shape} image, expected uint8 {expected}")
 
 
 def sample_fields(recipe: Recipe, spec: SampleSpec, sample: RenderedSample) -> dict[str, Any]:

@@ -40,14 +40,19 @@ def test_validate_prints_the_resolved_recipe_and_hash(make_recipe):
 
 def test_errors_are_one_line_and_exit_nonzero(make_recipe, tmp_path: Path):
     bad = make_recipe("bad.yaml", source={"time": {"min": 2, "max": 1}})
-    process = subprocess.run([sys.executable, "-m", "synthgen", "render", str(bad), "--out", str(tmp_path / "o")],
-                             capture_output=True, text=True)
+    process = subprocess.run(
+        [sys.executable, "-m", "synthgen", "render", str(bad), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+    )
     assert process.returncode == 2
     assert process.stderr.strip().count("\n") == 0
     assert "source.time.max: must be > min (2.0)" in process.stderr and "Traceback" not in process.stderr
     assert not (tmp_path / "o").exists()
     # --debug shows the traceback.
-    debug = subprocess.run([sys.executable, "-m", "synthgen", "--debug", "validate", str(bad)], capture_output=True, text=True)
+    debug = subprocess.run(
+        [sys.executable, "-m", "synthgen", "--debug", "validate", str(bad)], capture_output=True, text=True
+    )
     assert debug.returncode != 0 and "Traceback" in debug.stderr
 
 

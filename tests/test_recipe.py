@@ -44,15 +44,23 @@ def test_hash_names_the_resolved_recipe():
         ({**MINIMAL, "count": "many"}, "count: Input should be a valid integer"),
         ({**MINIMAL, "count": 0}, "count: Input should be greater than or equal to 1"),
         ({"name": "r", "source": {"kind": "shader"}}, "count: required key is missing"),
-        ({**MINIMAL, "source": {"kind": "shader", "time": {"min": 3, "max": 1}}}, "source.time.max: must be > min (3.0)"),
+        (
+            {**MINIMAL, "source": {"kind": "shader", "time": {"min": 3, "max": 1}}},
+            "source.time.max: must be > min (3.0)",
+        ),
         ({**MINIMAL, "image": {"format": "gif"}}, "image.format: Input should be 'jpg', 'png' or 'webp'"),
         ({**MINIMAL, "image": {"size": [4, 4]}}, "image.size: each side must be between 8 and 8192"),
         ({**MINIMAL, "source": {"kind": "nope"}}, "source.kind:"),
         ({**MINIMAL, "source": {}}, "source.kind: required key is missing"),
         ({**MINIMAL, "name": "a/b"}, "name: String should match pattern"),
-        ({**MINIMAL, "source": {"kind": "shader", "programs": []}}, "source.programs: List should have at least 1 item"),
-        ({**MINIMAL, "source": {"kind": "shader", "programs": [{"builtin": "starter", "path": "."}]}},
-         "source.programs.0: give exactly one of `builtin` or `path`"),
+        (
+            {**MINIMAL, "source": {"kind": "shader", "programs": []}},
+            "source.programs: List should have at least 1 item",
+        ),
+        (
+            {**MINIMAL, "source": {"kind": "shader", "programs": [{"builtin": "starter", "path": "."}]}},
+            "source.programs.0: give exactly one of `builtin` or `path`",
+        ),
     ],
 )
 def test_errors_name_the_field_path(document, expected):
@@ -74,7 +82,9 @@ def test_relative_paths_resolve_against_the_recipe_folder(make_recipe, program_d
 
 def test_overrides_set_nested_keys_with_yaml_values(make_recipe):
     recipe = load_recipe(
-        make_recipe(), overrides=["source.time.max=9", "views=3", "image.format=jpg", "source.programs.0=starter"], count=5
+        make_recipe(),
+        overrides=["source.time.max=9", "views=3", "image.format=jpg", "source.programs.0=starter"],
+        count=5,
     )
     assert recipe.source.time.max == 9.0
     assert recipe.views == 3 and recipe.count == 5
@@ -84,7 +94,11 @@ def test_overrides_set_nested_keys_with_yaml_values(make_recipe):
 
 @pytest.mark.parametrize(
     ("override", "expected"),
-    [("views", "expected KEY=VALUE"), ("source.programs.5=x", "expected a list index below 1"), ("count.x=1", "count is not a mapping")],
+    [
+        ("views", "expected KEY=VALUE"),
+        ("source.programs.5=x", "expected a list index below 1"),
+        ("count.x=1", "count is not a mapping"),
+    ],
 )
 def test_bad_overrides_are_clear(override, expected):
     document = {"name": "r", "count": 1, "source": {"kind": "shader", "programs": ["starter"]}}

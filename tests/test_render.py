@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -33,8 +32,13 @@ def test_corpus_layout_and_fields(make_recipe, tmp_path: Path):
     out = tmp_path / "out"
     assert summary.nsamples == 20 and summary.nshards == 3 and summary.rendered_shards == 3
     assert sorted(p.name for p in out.iterdir()) == [
-        "manifest.json", "shard-000000.json", "shard-000000.tar", "shard-000001.json",
-        "shard-000001.tar", "shard-000002.json", "shard-000002.tar",
+        "manifest.json",
+        "shard-000000.json",
+        "shard-000000.tar",
+        "shard-000001.json",
+        "shard-000001.tar",
+        "shard-000002.json",
+        "shard-000002.tar",
     ]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["wids_version"] == 1 and manifest["recipe_sha256"] == recipe.sha256
@@ -86,7 +90,9 @@ def test_a_broken_program_is_excluded_counted_and_reported_once(make_recipe, pro
     (program_dir / "zz-broken.frag").write_text(BROKEN_PROGRAM)
     recipe = load_recipe(make_recipe(count=40))
     reported: list[str] = []
-    summary = render_corpus(recipe, str(tmp_path / "out"), progress=False, on_failure_subject=lambda s, m: reported.append(s))
+    summary = render_corpus(
+        recipe, str(tmp_path / "out"), progress=False, on_failure_subject=lambda s, m: reported.append(s)
+    )
     assert reported == ["programs/zz-broken"]
     assert "compile_error" in summary.failure_subjects["programs/zz-broken"]
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
@@ -163,13 +169,18 @@ def _render_processes() -> list[str]:
 
 
 def _run_cli(*args: str, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "synthgen", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "synthgen", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs
+    )
 
 
 @pytest.mark.parametrize(("workers", "committed_before_kill"), [(1, 1), (2, 3)])
-def test_resume_after_kill_9_equals_a_clean_render(make_recipe, tmp_path: Path, workers: int, committed_before_kill: int):
-    recipe_path = make_recipe(count=600, shard={"samples": 30}, image={"size": 64, "format": "jpg"},
-                              source={"programs": ["starter"]})
+def test_resume_after_kill_9_equals_a_clean_render(
+    make_recipe, tmp_path: Path, workers: int, committed_before_kill: int
+):
+    recipe_path = make_recipe(
+        count=600, shard={"samples": 30}, image={"size": 64, "format": "jpg"}, source={"programs": ["starter"]}
+    )
     clean, killed = tmp_path / "clean", tmp_path / "killed"
     render_corpus(load_recipe(recipe_path), str(clean), progress=False)
 

@@ -31,7 +31,10 @@ def render(renderer: ShaderRenderer, code: str, time: float = 1.0) -> np.ndarray
 
 
 def test_rows_are_flipped_to_top_left_origin(renderer):
-    image = render(renderer, "void mainImage(out vec4 c, in vec2 p) { c = p.y > iResolution.y * 0.5 ? vec4(1,0,0,1) : vec4(0,0,1,1); }")
+    image = render(
+        renderer,
+        "void mainImage(out vec4 c, in vec2 p) { c = p.y > iResolution.y * 0.5 ? vec4(1,0,0,1) : vec4(0,0,1,1); }",
+    )
     assert image.shape == (32, 48, 3) and image.dtype == np.uint8
     assert tuple(image[0, 0]) == (255, 0, 0)  # GL's top half is the image's first rows
     assert tuple(image[-1, 0]) == (0, 0, 255)
@@ -48,7 +51,9 @@ def test_shadertoy_uniforms_are_set(renderer):
 
 
 def test_channels_are_bound_to_the_noise_texture(renderer):
-    image = render(renderer, "void mainImage(out vec4 c, in vec2 p) { c = texture(iChannel2, p / iChannelResolution[2].xy); }")
+    image = render(
+        renderer, "void mainImage(out vec4 c, in vec2 p) { c = texture(iChannel2, p / iChannelResolution[2].xy); }"
+    )
     assert image.std() > 40  # uniform noise, not a constant
 
 
@@ -70,15 +75,29 @@ def test_every_starter_program_compiles_and_fills_the_canvas(renderer):
 def test_program_sets_from_folders_and_shadertoy_json(tmp_path: Path):
     folder = tmp_path / "mine"
     (folder / "sub").mkdir(parents=True)
-    (folder / "a.frag").write_text("// name: Alpha\n// tags: Noise, warp\nvoid mainImage(out vec4 c, in vec2 p) { c = vec4(1); }\n")
+    (folder / "a.frag").write_text(
+        "// name: Alpha\n// tags: Noise, warp\nvoid mainImage(out vec4 c, in vec2 p) { c = vec4(1); }\n"
+    )
     (folder / "sub" / "b.glsl").write_text("void mainImage(out vec4 c, in vec2 p) { c = vec4(0); }\n")
     (folder / "notes.txt").write_text("ignored")
-    single = {"Shader": {"info": {"id": "XsX3zn", "name": "One", "tags": ["Fractal"]}, "renderpass": [
-        {"type": "common", "code": "float k() { return 1.0; }"},
-        {"type": "image", "code": "void mainImage(out vec4 c, in vec2 p) { c = vec4(k()); }"}]}}
-    multipass = {"Shader": {"info": {"id": "multi"}, "renderpass": [
-        {"type": "buffer", "code": "void mainImage(out vec4 c, in vec2 p) { c = vec4(1); }"},
-        {"type": "image", "code": "void mainImage(out vec4 c, in vec2 p) { c = texture(iChannel0, p); }"}]}}
+    single = {
+        "Shader": {
+            "info": {"id": "XsX3zn", "name": "One", "tags": ["Fractal"]},
+            "renderpass": [
+                {"type": "common", "code": "float k() { return 1.0; }"},
+                {"type": "image", "code": "void mainImage(out vec4 c, in vec2 p) { c = vec4(k()); }"},
+            ],
+        }
+    }
+    multipass = {
+        "Shader": {
+            "info": {"id": "multi"},
+            "renderpass": [
+                {"type": "buffer", "code": "void mainImage(out vec4 c, in vec2 p) { c = vec4(1); }"},
+                {"type": "image", "code": "void mainImage(out vec4 c, in vec2 p) { c = texture(iChannel0, p); }"},
+            ],
+        }
+    }
     (folder / "one.json").write_text(json.dumps(single))
     (tmp_path / "export.json").write_text(json.dumps([single["Shader"], multipass["Shader"]]))
 
@@ -99,7 +118,13 @@ def test_an_empty_program_set_is_an_error(tmp_path: Path):
 
 
 def _recipe(programs: list[str], **changes):
-    document = {"name": "t", "count": 4, "views": 3, "image": {"size": 16}, "source": {"kind": "shader", "programs": programs}}
+    document = {
+        "name": "t",
+        "count": 4,
+        "views": 3,
+        "image": {"size": 16},
+        "source": {"kind": "shader", "programs": programs},
+    }
     document["source"].update(changes)
     return parse_recipe(document)
 
@@ -110,7 +135,7 @@ def test_samples_are_a_function_of_their_seed(program_dir: Path):
     spec = SampleSpec(index=3, seed=sample_seed(0, 3), attempt=0, views=3)
     first, again = source.render([spec, spec])
     assert isinstance(first, RenderedSample) and isinstance(again, RenderedSample)
-    assert all(np.array_equal(a, b) for a, b in zip(first.images, again.images))
+    assert all(np.array_equal(a, b) for a, b in zip(first.images, again.images, strict=True))
     times = [view["time"] for view in first.meta["views"]]
     assert len(times) == 3 and all(abs(t - times[0]) <= 0.5 for t in times)
     assert first.cls == first.meta["program"]["index"]

@@ -10,8 +10,9 @@ import hashlib
 import io
 import re
 import tarfile
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import IO, Any, Iterator, Mapping
+from typing import IO, Any
 
 from synthgen.errors import CorpusError
 
@@ -167,7 +168,6 @@ def build_manifest(
         "filesize": sum(r.filesize for r in records),
         "failures": dict(sorted(failures.items())),
         "shardlist": [
-            {"url": r.url, "nsamples": r.nsamples, "filesize": r.filesize, "sha256": r.sha256}
-            for r in records
+            {"url": r.url, "nsamples": r.nsamples, "filesize": r.filesize, "sha256": r.sha256} for r in records
         ],
     }

@@ -12,8 +12,9 @@ import os
 import posixpath
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem

@@ -26,7 +26,7 @@ SOURCE_CONFIGS = (ShaderSourceConfig,)
 # With a single family the union collapses to that model; the discriminator applies once
 # there are two or more.
 SourceConfig = (
-    Annotated[Union[SOURCE_CONFIGS], Field(discriminator="kind")]  # type: ignore[valid-type]
+    Annotated[Union[SOURCE_CONFIGS], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
     if len(SOURCE_CONFIGS) > 1
     else SOURCE_CONFIGS[0]
 )

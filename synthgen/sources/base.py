@@ -7,8 +7,9 @@ storage or executors; it may hold heavy per-worker state (a GL context, a model 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -68,5 +69,5 @@ class Source(ABC):
     def render(self, specs: Sequence[SampleSpec]) -> list[RenderedSample | SampleFailure]:
         """Render each spec; the result list is aligned with `specs`."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (an optional hook: most sources hold nothing to release)
         """Release heavy state (GL context, GPU memory)."""

@@ -57,9 +57,7 @@ class TimeRange(StrictModel):
 
 class ShaderSourceConfig(StrictModel):
     kind: Literal["shader"]
-    programs: list[ProgramSetEntry] = Field(
-        default_factory=lambda: [ProgramSetEntry(builtin="starter")], min_length=1
-    )
+    programs: list[ProgramSetEntry] = Field(default_factory=lambda: [ProgramSetEntry(builtin="starter")], min_length=1)
     time: TimeRange = TimeRange()
     # Views after the first: None draws each view's time independently from `time`;
     # a number s takes t0 + U(-s, s), clipped to `time`, i.e. nearby frames.

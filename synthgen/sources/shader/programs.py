@@ -12,10 +12,11 @@ import hashlib
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from synthgen.errors import SourceError
 from synthgen.sources.shader.config import ProgramSetEntry
@@ -78,9 +79,7 @@ def _describe(counter: Counter[str]) -> str:
 
 
 def _read_folder(folder: Path, prefix: str, result: ProgramSet) -> None:
-    files = sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix in (*PROGRAM_SUFFIXES, ".json")
-    )
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (*PROGRAM_SUFFIXES, ".json"))
     for path in files:
         _read_file(path, f"{prefix}/{path.relative_to(folder).with_suffix('').as_posix()}", result)
 
@@ -119,9 +118,7 @@ def program_from_glsl(program_id: str, code: str) -> ShaderProgram:
     )
 
 
-def _from_shadertoy_json(
-    text: str, path: Path, program_id: str, skipped: Counter[str]
-) -> Iterable[ShaderProgram]:
+def _from_shadertoy_json(text: str, path: Path, program_id: str, skipped: Counter[str]) -> Iterable[ShaderProgram]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as err:
@@ -145,11 +142,11 @@ def _from_shadertoy_shader(shader: dict[str, Any], program_id: str, in_list: boo
     kinds = [str(p.get("type", "image")).lower() for p in passes if isinstance(p, dict)]
     if any(kind in _MULTIPASS_TYPES for kind in kinds):
         return "multipass"
-    image = [p for p, kind in zip(passes, kinds) if kind == "image"]
+    image = [p for p, kind in zip(passes, kinds, strict=True) if kind == "image"]
     if len(image) != 1 or not isinstance(image[0].get("code"), str):
         return "no_image_pass"
     # The "common" pass is code shared by all passes: prepended to the image pass.
-    common = "".join(p.get("code", "") + "\n" for p, kind in zip(passes, kinds) if kind == "common")
+    common = "".join(p.get("code", "") + "\n" for p, kind in zip(passes, kinds, strict=True) if kind == "common")
     info = shader.get("info") if isinstance(shader.get("info"), dict) else {}
     shader_id = str(info.get("id") or program_id.rsplit("/", 1)[-1])
     if in_list:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -72,11 +73,13 @@ class ShaderSource(Source):
             else:
                 jobs.append((program.id, program.code, times))
                 positions.append(position)
-        for position, outcome in zip(positions, self.renderer.render_many(jobs)):
+        for position, outcome in zip(positions, self.renderer.render_many(jobs), strict=True):
             results[position] = self._sample(draws[position], outcome)
         return results  # type: ignore[return-value]
 
-    def _sample(self, draw: tuple[int, list[float]], outcome: list[np.ndarray] | Exception) -> RenderedSample | SampleFailure:
+    def _sample(
+        self, draw: tuple[int, list[float]], outcome: list[np.ndarray] | Exception
+    ) -> RenderedSample | SampleFailure:
         index, times = draw
         program = self.programs[index]
         if isinstance(outcome, Exception):
@@ -84,10 +87,11 @@ class ShaderSource(Source):
             self._broken[index] = (reason, str(outcome))
             if len(self._broken) == len(self.programs):
                 raise SourceError(
-                    f"source.programs: none of the {len(self.programs)} programs renders; last error: {reason}: {outcome}"
+                    f"source.programs: none of the {len(self.programs)} programs renders; "
+                    f"last error: {reason}: {outcome}"
                 )
             return SampleFailure(reason, program.id, str(outcome))
-        for time, image in zip(times, outcome):
+        for time, image in zip(times, outcome, strict=True):
             # Every 4th pixel in each direction: the same verdict at a sixteenth of the cost.
             std = float(image[::4, ::4].std())
             if std < self.config.min_pixel_std:

@@ -23,7 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import IO, Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import IO, Any
 
 import numpy as np
 
