@@ -31,7 +31,7 @@ from synthgen.export.storage import Destination
 from synthgen.plan import ShardTask, committed_shards, plan_shards, sample_key
 from synthgen.recipe import Recipe, canonical_json
 from synthgen.seeds import sample_seed
-from synthgen.sources import build_source
+from synthgen.sources import build_source, source_class
 from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec, Source
 
 # A sample failing this many times in a row means the source is broken, not unlucky.
@@ -53,6 +53,17 @@ class RenderSummary:
     already_complete: bool = False
     failures: Counter[str] = field(default_factory=Counter)
     failure_subjects: dict[str, str] = field(default_factory=dict)
+
+    def add(self, record: ShardRecord, on_failure_subject: Callable[[str, str], None] | None = None) -> None:
+        """Count a shard rendered now; report each culprit the first time it is seen."""
+        self.rendered_shards += 1
+        self.rendered_samples += record.nsamples
+        self.failures.update(record.failures)
+        for subject, message in record.failure_subjects.items():
+            if subject not in self.failure_subjects:
+                self.failure_subjects[subject] = message
+                if on_failure_subject is not None:
+                    on_failure_subject(subject, message)
 
     def line(self) -> str:
         if self.already_complete:
@@ -88,6 +99,7 @@ def render_corpus(
     `on_failure_subject(subject, message)` is called once per new culprit (e.g. a program that
     does not compile) as shards complete.
     """
+    source_class(recipe.source.kind).check(recipe)
     dest = Destination(dest_url, storage_options)
     dest.check_usable()
     tasks = plan_shards(recipe.count, recipe.shard.samples)
@@ -109,28 +121,23 @@ def render_corpus(
     todo = [task for task in tasks if task.index not in records]
     shard_fn = functools.partial(_render_shard_task, recipe, dest.url, storage_options)
     started = time.perf_counter()
-    with (
-        release_worker_sources(),
-        tqdm(
-            total=sum(task.nsamples for task in todo),
-            unit="sample",
-            desc=recipe.name,
-            disable=not progress,
-            dynamic_ncols=True,
-            smoothing=0.1,
-        ) as bar,
-    ):
-        for record in LocalExecutor(workers).run(shard_fn, todo, bar.update):
-            records[record.shard] = record
-            summary.rendered_shards += 1
-            summary.rendered_samples += record.nsamples
-            for reason, n in record.failures.items():
-                summary.failures[reason] += n
-            for subject, message in record.failure_subjects.items():
-                if subject not in summary.failure_subjects:
-                    summary.failure_subjects[subject] = message
-                    if on_failure_subject is not None:
-                        on_failure_subject(subject, message)
+    bar = tqdm(
+        total=sum(task.nsamples for task in todo),
+        unit="sample",
+        desc=recipe.name,
+        disable=not progress,
+        dynamic_ncols=True,
+        smoothing=0.1,
+    )
+    try:
+        with release_worker_sources(), bar:
+            for record in LocalExecutor(workers).run(shard_fn, todo, bar.update):
+                records[record.shard] = record
+                summary.add(record, on_failure_subject)
+    except BaseException:
+        # The workers are stopped by now: what they left half-written goes (committed shards stay).
+        dest.remove_temporaries()
+        raise
     summary.seconds = time.perf_counter() - started
 
     ordered = [records[task.index] for task in tasks]

@@ -98,3 +98,17 @@ def test_inspect_of_a_partial_corpus_and_of_nothing(corpus: Path, tmp_path: Path
     assert not report["complete"] and report["nsamples"] == 16
     empty = invoke("inspect", str(tmp_path / "nothing"))
     assert empty.exit_code == 2 and "no corpus here" in empty.output
+
+
+def test_an_empty_program_set_fails_before_anything_is_written(tmp_path: Path):
+    (tmp_path / "programs").mkdir()
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("name: r\ncount: 4\nsource: {kind: shader, programs: [programs]}\n")
+    process = subprocess.run(
+        [sys.executable, "-m", "synthgen", "render", str(recipe), "--out", str(tmp_path / "out"), "--workers", "2"],
+        capture_output=True,
+        text=True,
+    )
+    assert process.returncode == 2
+    assert process.stderr == f"error: source.programs: no usable programs found in {tmp_path / 'programs'}\n"
+    assert not (tmp_path / "out").exists()

@@ -174,9 +174,13 @@ def _run_cli(*args: str, **kwargs) -> subprocess.Popen:
     )
 
 
-@pytest.mark.parametrize(("workers", "committed_before_kill"), [(1, 1), (2, 3)])
-def test_resume_after_kill_9_equals_a_clean_render(
-    make_recipe, tmp_path: Path, workers: int, committed_before_kill: int
+@pytest.mark.parametrize(
+    ("stop", "workers", "committed_before_kill"),
+    [(signal.SIGKILL, 1, 1), (signal.SIGKILL, 2, 3), (signal.SIGINT, 2, 2)],
+    ids=["kill-9-1-worker", "kill-9-2-workers", "ctrl-c-2-workers"],
+)
+def test_resume_after_an_interrupted_render_equals_a_clean_render(
+    make_recipe, tmp_path: Path, stop: signal.Signals, workers: int, committed_before_kill: int
 ):
     recipe_path = make_recipe(
         count=600, shard={"samples": 30}, image={"size": 64, "format": "jpg"}, source={"programs": ["starter"]}
@@ -190,9 +194,13 @@ def test_resume_after_kill_9_equals_a_clean_render(
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert not (killed / "manifest.json").exists(), "render finished before it could be killed"
+    process.send_signal(stop)
+    _, stderr = process.communicate(timeout=60)
+    assert not (killed / "manifest.json").exists(), "render finished before it could be stopped"
+    if stop == signal.SIGINT:
+        assert process.returncode == 130
+        assert stderr.decode().strip().splitlines()[-1] == "interrupted: run the same command again to resume"
+        assert not [p for p in killed.iterdir() if p.name.startswith(".synthgen-tmp")]
     # Pool workers and GL render processes die with their parent (PR_SET_PDEATHSIG).
     deadline = time.monotonic() + 10
     while _render_processes():

@@ -32,8 +32,12 @@ SourceConfig = (
 )
 
 
+def source_class(kind: str) -> type[Source]:
+    """The implementation of a source `kind` (imported on first use)."""
+    module_name, _, class_name = SOURCES[kind].partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
 def build_source(recipe: Recipe, device: str | None = None) -> Source:
     """Instantiate the source that `recipe.source.kind` names."""
-    module_name, _, class_name = SOURCES[recipe.source.kind].partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(recipe, device=device)
+    return source_class(recipe.source.kind)(recipe, device=device)

@@ -65,6 +65,10 @@ class Source(ABC):
         self.recipe = recipe
         self.device = device
 
+    @classmethod  # noqa: B027 (an optional hook)
+    def check(cls, recipe: Recipe) -> None:
+        """Cheap checks the driver runs before any worker starts; raise SourceError on bad input."""
+
     @abstractmethod
     def render(self, specs: Sequence[SampleSpec]) -> list[RenderedSample | SampleFailure]:
         """Render each spec; the result list is aligned with `specs`."""

@@ -61,6 +61,10 @@ class ShaderSource(Source):
         # Programs excluded in this worker (compile error, hang, crash): (reason, message).
         self._broken: dict[int, tuple[str, str]] = {}
 
+    @classmethod
+    def check(cls, recipe: Recipe) -> None:
+        load_program_set(recipe.source.programs)  # type: ignore[union-attr]
+
     def render(self, specs: Sequence[SampleSpec]) -> list[RenderedSample | SampleFailure]:
         draws = [draw_sample(self.config, len(self.programs), spec) for spec in specs]
         results: list[RenderedSample | SampleFailure | None] = [None] * len(specs)
