@@ -15,11 +15,11 @@ from synthgen.errors import CorpusError
 from synthgen.export.encode import IMAGE_FORMATS, decode_image
 from synthgen.export.shards import MANIFEST_NAME, ShardRecord, iter_tar_samples
 from synthgen.export.storage import Destination
+from synthgen.plan import read_sidecars
 
 # An image whose pixel standard deviation (0..255) is below this counts as near-constant.
 NEAR_CONSTANT_STD = 2.0
 _SHARD_FILE = re.compile(r"^shard-\d{6,}\.tar$")
-_SIDECAR_FILE = re.compile(r"^shard-\d{6,}\.json$")
 
 
 class Corpus:
@@ -30,6 +30,7 @@ class Corpus:
         self.url = self.dest.url
         names = self.dest.listdir()
         self.manifest: dict[str, Any] | None = None
+        self.records: list[ShardRecord] = []  # sidecars, read while there is no manifest
         if MANIFEST_NAME in names:
             try:
                 self.manifest = json.loads(self.dest.read_bytes(MANIFEST_NAME))
@@ -38,15 +39,8 @@ class Corpus:
             except (ValueError, KeyError, TypeError):
                 raise CorpusError(f"{self.url}: {MANIFEST_NAME} is damaged") from None
         else:
-            records = []
-            for name in names:
-                if _SIDECAR_FILE.match(name):
-                    try:
-                        records.append(ShardRecord.from_dict(json.loads(self.dest.read_bytes(name))))
-                    except (ValueError, TypeError, KeyError):
-                        continue
-            self.records = records
-            self.shards = [(r.url, r.nsamples, r.filesize) for r in records if r.url in names]
+            self.records = [record for _, record in sorted(read_sidecars(self.dest).items())]
+            self.shards = [(r.url, r.nsamples, r.filesize) for r in self.records if r.url in names]
         if not self.shards:
             raise CorpusError(f"{self.url}: no corpus here (no manifest.json and no committed shards)")
         for shard_url, _, _ in self.shards:

@@ -52,35 +52,41 @@ def sample_key(index: int) -> str:
     return f"{index:012d}"
 
 
+def read_sidecars(dest: Destination) -> dict[int, ShardRecord]:
+    """Every readable sidecar in `dest`, by the shard index in its name; damaged ones are skipped."""
+    found: dict[int, ShardRecord] = {}
+    for name in dest.listdir():
+        match = _SIDECAR_NAME.match(name)
+        if match is None:
+            continue
+        try:
+            found[int(match["index"])] = ShardRecord.from_dict(json.loads(dest.read_bytes(name)))
+        except (ValueError, TypeError, KeyError):
+            continue  # a damaged sidecar commits nothing; the shard is rendered again
+    return found
+
+
 def committed_shards(dest: Destination, recipe_sha256: str, tasks: list[ShardTask]) -> dict[int, ShardRecord]:
     """The shards of the plan already committed in `dest`: sidecar present, parseable and matching.
 
     A tar without a matching sidecar is an interrupted shard and is rendered again. A sidecar of
     another recipe means `dest` holds a different corpus: CorpusError, nothing is touched.
     """
-    names = set(dest.listdir())
     by_index = {task.index: task for task in tasks}
     committed: dict[int, ShardRecord] = {}
-    for name in sorted(names):
-        match = _SIDECAR_NAME.match(name)
-        if match is None:
-            continue
-        try:
-            record = ShardRecord.from_dict(json.loads(dest.read_bytes(name)))
-        except (ValueError, TypeError, KeyError):
-            continue  # a damaged sidecar commits nothing; the shard is rendered again
+    for index, record in read_sidecars(dest).items():
         if record.recipe_sha256 != recipe_sha256:
             raise CorpusError(
                 f"{dest.url}: holds shards of another recipe (sha256 {record.recipe_sha256[:12]}, "
                 f"this recipe {recipe_sha256[:12]}); choose another --out or pass --overwrite"
             )
-        task = by_index.get(int(match["index"]))
+        task = by_index.get(index)
         if task is None or (record.shard, record.first_index, record.nsamples) != (
             task.index,
             task.start,
             task.nsamples,
         ):
             continue
-        if task.tar_name in names and dest.size(task.tar_name) == record.filesize:
+        if dest.size(task.tar_name) == record.filesize:
             committed[task.index] = record
     return committed

@@ -103,6 +103,7 @@ class Destination:
                     out.flush()
                     os.fsync(out.fileno())
                 os.replace(temp, self.path(name))
+                _fsync_folder(self.root)  # the rename itself survives a power cut
             except OSError as err:
                 raise StorageError(f"{self.url}: cannot write {name}: {err}") from None
             finally:
@@ -119,3 +120,17 @@ class Destination:
             if self.size(name) != size:
                 self.remove(name)
                 raise StorageError(f"{self.url}: upload of {name} did not arrive whole")
+
+
+def _fsync_folder(path: str) -> None:
+    """Make a folder's entries (a rename into it) durable; not every OS allows opening folders."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
