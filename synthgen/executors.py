@@ -73,12 +73,14 @@ class LocalExecutor:
                 for future in done:
                     yield future.result()
             _drain(progress_queue, on_progress)
-        finally:
-            # On an error or Ctrl-C: stop the others now; their half-written shards are
-            # temporaries, removed by the next run.
+        except BaseException:
+            # An error or Ctrl-C: stop the other workers now rather than after their shards.
+            # (concurrent.futures has no public way to; its half-written shards are temporaries.)
             for process in list(getattr(pool, "_processes", {}).values()):
                 if process.is_alive():
                     process.terminate()
+            raise
+        finally:
             pool.shutdown(wait=True, cancel_futures=True)
             progress_queue.close()
 

@@ -206,6 +206,7 @@ def test_resume_after_an_interrupted_render_equals_a_clean_render(
     while _render_processes():
         assert time.monotonic() < deadline, _render_processes()
         time.sleep(0.05)
+    assert not list(Path("/dev/shm").glob("synthgen-frames-*")), "shared frames outlived their processes"
 
     resumed = _run_cli("render", str(recipe_path), "--out", str(killed), "--quiet")
     stdout, stderr = resumed.communicate(timeout=300)

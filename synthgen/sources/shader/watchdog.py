@@ -58,11 +58,14 @@ class GuardedRenderer:
         self.device_index = device_index
         self.timeout = timeout
         self.slot_bytes = max_views * width * height * 3
-        # Shared pixels: a temporary file both processes map (in RAM where /dev/shm exists).
+        # Shared pixels: a file both processes map (in RAM where /dev/shm exists). It is unlinked
+        # at once and handed to the child as an open descriptor, so no process that dies, however
+        # it dies, leaves it behind.
         folder = "/dev/shm" if os.path.isdir("/dev/shm") else None
-        self._shared_file = tempfile.NamedTemporaryFile(prefix="synthgen-frames-", dir=folder)
-        self._shared_file.truncate(IN_FLIGHT * self.slot_bytes)
-        self._shared = mmap.mmap(self._shared_file.fileno(), IN_FLIGHT * self.slot_bytes)
+        self._shared_fd, path = tempfile.mkstemp(prefix="synthgen-frames-", dir=folder)
+        os.unlink(path)
+        os.ftruncate(self._shared_fd, IN_FLIGHT * self.slot_bytes)
+        self._shared = mmap.mmap(self._shared_fd, IN_FLIGHT * self.slot_bytes)
         self._process: subprocess.Popen[bytes] | None = None
         self.renderer_name = ""
         self._start()
@@ -72,13 +75,14 @@ class GuardedRenderer:
             "width": self.width,
             "height": self.height,
             "device_index": self.device_index,
-            "shared_path": self._shared_file.name,
+            "shared_fd": self._shared_fd,
             "shared_bytes": IN_FLIGHT * self.slot_bytes,
         }
         self._process = subprocess.Popen(
             [sys.executable, "-m", "synthgen.sources.shader.watchdog", json.dumps(options)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            pass_fds=(self._shared_fd,),
         )
         try:
             reply = self._receive(START_TIMEOUT)
@@ -201,7 +205,7 @@ class GuardedRenderer:
                 pass
         self._kill()
         self._shared.close()
-        self._shared_file.close()
+        os.close(self._shared_fd)
 
 
 def _requests(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
@@ -226,8 +230,7 @@ def _serve() -> None:
     except RuntimeError as err:
         _reply(stdout, {"status": "error", "message": str(err)})
         return
-    with open(options["shared_path"], "r+b") as file:
-        shared = mmap.mmap(file.fileno(), options["shared_bytes"])
+    shared = mmap.mmap(options["shared_fd"], options["shared_bytes"])
     slot_bytes = options["shared_bytes"] // IN_FLIGHT
     _reply(stdout, {"status": "ready", "renderer": renderer.renderer_name})
     for request in _requests(stdin):
