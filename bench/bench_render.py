@@ -29,7 +29,7 @@ from synthgen.seeds import sample_seed
 from synthgen.sources.base import SampleSpec
 from synthgen.sources.shader.gl import ShaderRenderer
 from synthgen.sources.shader.programs import load_program_set
-from synthgen.sources.shader.source import draw_sample
+from synthgen.sources.shader.source import ProgramSampler
 
 
 def bench_recipe(count: int, size: int, quality: int, workers: int) -> Recipe:
@@ -49,13 +49,14 @@ def bare_worker(args: tuple[Recipe, int, int]) -> int:
     """Render images [start, stop) with moderngl and encode them with Pillow; no checks.
 
     In-process GL (no watchdog), no tar, metadata or commit. The program and iTime of image i
-    are synthgen's (`draw_sample`), so both sides render exactly the same frames.
+    are synthgen's (`ProgramSampler`), so both sides render exactly the same frames.
     """
     recipe, start, stop = args
     programs = load_program_set(recipe.source.programs).programs
+    sampler = ProgramSampler(recipe.source, len(programs), recipe.seed, recipe.count)
     renderer = ShaderRenderer(recipe.image.width, recipe.image.height)
     for i in range(start, stop):
-        index, times = draw_sample(recipe.source, len(programs), SampleSpec(i, sample_seed(recipe.seed, i), 0, 1))
+        index, times = sampler.draw(SampleSpec(i, sample_seed(recipe.seed, i), 0, 1))
         program = programs[index]
         image = renderer.render(renderer.compile(program.id, program.code), times[0])
         buffer = io.BytesIO()

@@ -146,6 +146,127 @@ def inspect(corpus: str, samples: int, as_json: bool) -> None:
     click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
 
 
+@cli.group()
+def shaders() -> None:
+    """Shader programs: the bundled library, the generator, checking a collection.
+
+    \b
+    Example:
+      synthgen shaders list --tags fractal
+    """
+
+
+@shaders.command("list")
+@click.option("--set", "program_set", type=click.Choice(["library", "starter"]), default="library", show_default=True)
+@click.option("--tags", help="Only programs with at least one of these tags (comma-separated).")
+def shaders_list(program_set: str, tags: str | None) -> None:
+    """Print the bundled programs with their tags (what a recipe selects with `tags:`).
+
+    \b
+    Example:
+      synthgen shaders list --tags fractal,raymarch
+    """
+    from collections import Counter
+
+    from synthgen.sources.shader.config import ProgramSetEntry
+    from synthgen.sources.shader.programs import load_program_set
+
+    wanted = [t for t in (tags or "").split(",") if t.strip()] or None
+    programs = load_program_set([ProgramSetEntry(builtin=program_set, tags=wanted)]).programs
+    width = max(len(p.id) for p in programs)
+    for program in programs:
+        click.echo(f"{program.id:<{width}}  {', '.join(program.tags)}")
+    counts = Counter(tag for p in programs for tag in p.tags)
+    click.echo(f"{len(programs)} programs; tags: " + ", ".join(f"{t} {n}" for t, n in counts.most_common()))
+
+
+@shaders.command("generate")
+@click.option("--count", type=click.IntRange(min=1), required=True, help="Programs to write.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder to write into.")
+def shaders_generate(count: int, seed: int, out_dir: str) -> None:
+    """Write COUNT distinct programs from the program generator as .frag files.
+
+    The same --count and --seed always give the same files; a recipe can use the generator
+    directly with `programs: [{generate: N, seed: S}]`, without files.
+
+    \b
+    Example:
+      synthgen shaders generate --count 1000 --seed 0 --out programs/generated
+    """
+    from pathlib import Path
+
+    from synthgen.sources.shader.generator import generate_programs
+
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    for program in generate_programs(count, seed):
+        header = f"// name: {program.name}\n// tags: {', '.join(program.tags)}\n// licence: {program.licence}\n"
+        name = program.id.removeprefix("generated/").replace("/", "-")
+        (folder / f"generated-{name}.frag").write_text(header + program.code)
+    click.echo(f"wrote {count} programs (seed {seed}) to {folder}")
+
+
+@shaders.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "twigl-geek", "twigl-geeker"]),
+    default="auto",
+    show_default=True,
+    help="How to read .frag/.glsl files: Shadertoy (auto) or a TwiGL mode.",
+)
+@click.option("--size", type=click.IntRange(min=8), default=128, show_default=True, help="Test render size.")
+@click.option("--times", default="0.5,5.0", show_default=True, help="iTime of each test frame.")
+@click.option(
+    "--frame-seconds", type=click.FloatRange(min=0.01), default=5.0, show_default=True, help="Watchdog limit per frame."
+)
+@click.option(
+    "--good", "good_path", type=click.Path(dir_okay=False), help="Write the programs that pass as a list for a recipe."
+)
+def shaders_check(
+    paths: tuple[str, ...], fmt: str, size: int, times: str, frame_seconds: float, good_path: str | None
+) -> None:
+    """Compile and test-render programs (.frag/.glsl, Shadertoy JSON, TwiGL); report failures.
+
+    Exit status 0 when every program passes, 1 when some fail.
+
+    \b
+    Example:
+      synthgen shaders check my-shaders/ export.json --good my-shaders/good.txt
+      # then in a recipe:  programs: [my-shaders/good.txt]
+    """
+    from tqdm import tqdm
+
+    from synthgen.sources.shader.check import check_programs, write_good_list
+    from synthgen.sources.shader.config import WatchdogConfig
+
+    try:
+        frame_times = [float(t) for t in times.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"expected numbers separated by commas, got {times!r}", param_hint="--times") from None
+    with tqdm(unit="program", desc="checking", dynamic_ncols=True, file=sys.stderr) as bar:
+        results = check_programs(
+            paths,
+            fmt=fmt,
+            size=size,
+            times=frame_times,
+            watchdog=WatchdogConfig(frame_seconds=frame_seconds),
+            progress=bar.update,
+        )
+    failed = [r for r in results if not r.ok]
+    if failed:
+        width = max(len(r.status) for r in failed)
+        for result in failed:
+            click.echo(f"{result.status:<{width}}  {result.source}: {result.detail}")
+    passed = sum(r.ok for r in results)
+    click.echo(f"{passed} of {sum(r.program is not None for r in results)} programs pass")
+    if good_path:
+        click.echo(f"wrote {write_good_list(results, good_path)} programs to {good_path}")
+    sys.exit(1 if failed else 0)
+
+
 def format_report(report: dict[str, Any]) -> str:
     state = "complete" if report["complete"] else "INCOMPLETE: no manifest yet"
     per_image = report["filesize"] / max(report["nimages"], 1) / 1024

@@ -64,8 +64,11 @@ class Recipe(StrictModel):
     source: SourceConfig
 
     def resolved(self) -> dict[str, Any]:
-        """The recipe with every default filled in: what the manifest records."""
-        return self.model_dump(mode="json")
+        """The recipe with every default filled in: what the manifest records.
+
+        Keys left unset (None) are omitted: None always means "not given" in a recipe.
+        """
+        return self.model_dump(mode="json", exclude_none=True)
 
     @cached_property
     def sha256(self) -> str:

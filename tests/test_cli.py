@@ -112,3 +112,39 @@ def test_an_empty_program_set_fails_before_anything_is_written(tmp_path: Path):
     assert process.returncode == 2
     assert process.stderr == f"error: source.programs: no usable programs found in {tmp_path / 'programs'}\n"
     assert not (tmp_path / "out").exists()
+
+
+def test_shaders_list_prints_programs_with_tags():
+    result = invoke("shaders", "list", "--set", "starter")
+    assert result.exit_code == 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 17 and lines[-1].startswith("16 programs; tags: starter 16")
+    assert lines[0].startswith("library/001-cosine-plasma") and "palette" in lines[0]
+    fractal = invoke("shaders", "list", "--tags", "fractal").output.strip().splitlines()
+    assert all("fractal" in line for line in fractal[:-1])
+
+
+def test_shaders_check_reports_errors_with_their_line_and_writes_the_good_list(tmp_path: Path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "good.frag").write_text(
+        "void mainImage(out vec4 c, in vec2 p) { c = vec4(p.x / 64.0, p.y / 64.0, 0.5, 1.0); }\n"
+    )
+    (folder / "broken.frag").write_text(
+        "void mainImage(out vec4 c, in vec2 p) {\n    float a = 1.0;\n    c = vec4(nothing);\n}\n"
+    )
+    (folder / "flat.frag").write_text("void mainImage(out vec4 c, in vec2 p) { c = vec4(0.3); }\n")
+    good = tmp_path / "good.txt"
+    result = invoke("shaders", "check", str(folder), "--size", "64", "--good", str(good))
+    assert result.exit_code == 1
+    assert f"compile_error  {folder / 'broken.frag'}: line 3: error: `nothing' undeclared" in result.output
+    assert f"near_constant  {folder / 'flat.frag'}: pixel std 0.00" in result.output
+    assert "1 of 3 programs pass" in result.output
+    assert good.read_text().splitlines()[1:] == ["mine/good.frag"]
+
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("name: checked\ncount: 4\nimage: {size: 16}\nsource: {kind: shader, programs: [good.txt]}\n")
+    rendered = invoke("render", str(recipe), "--out", str(tmp_path / "out"), "--quiet")
+    assert rendered.exit_code == 0, rendered.output
+    report = json.loads(invoke("inspect", str(tmp_path / "out"), "--json").output)
+    assert report["nsamples"] == 4

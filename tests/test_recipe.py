@@ -22,7 +22,9 @@ def test_defaults_are_resolved_and_recorded():
     assert resolved["seed"] == 0 and resolved["views"] == 1
     assert resolved["image"] == {"size": [256, 256], "format": "jpg", "quality": 95}
     assert resolved["source"]["time"] == {"min": 0.1, "max": 10.0}
-    assert resolved["source"]["programs"] == [{"builtin": "starter", "path": None}]
+    assert resolved["source"]["programs"] == [{"builtin": "starter", "format": "auto"}]
+    assert resolved["source"]["reject"] == {"min_std": 2.0, "max_nan_fraction": 0.01}
+    assert "view_time_spread" not in resolved["source"]
 
 
 def test_hash_names_the_resolved_recipe():
@@ -59,7 +61,19 @@ def test_hash_names_the_resolved_recipe():
         ),
         (
             {**MINIMAL, "source": {"kind": "shader", "programs": [{"builtin": "starter", "path": "."}]}},
-            "source.programs.0: give exactly one of `builtin` or `path`",
+            "source.programs.0: give exactly one of `builtin`, `path` or `generate`",
+        ),
+        (
+            {**MINIMAL, "source": {"kind": "shader", "programs": [{"builtin": "library", "seed": 3}]}},
+            "source.programs.0: `seed` goes with `generate`",
+        ),
+        (
+            {**MINIMAL, "source": {"kind": "shader", "programs": [{"builtin": "library", "format": "twigl-geek"}]}},
+            "source.programs.0: `format` goes with `path`",
+        ),
+        (
+            {**MINIMAL, "source": {"kind": "shader", "sampling": {"mode": "blocked", "block": 9999}}},
+            "source.sampling.block: Input should be less than or equal to 512",
         ),
     ],
 )

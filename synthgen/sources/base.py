@@ -45,7 +45,7 @@ class RenderedSample:
 class SampleFailure:
     """A sample that could not be rendered; the driver redraws it from a derived seed.
 
-    `reason` is the counter name in the shard stats (e.g. `compile_error`, `degenerate`);
+    `reason` is the counter name in the shard stats (e.g. `compile_error`, `near_constant`);
     `subject` identifies the culprit (a program id) so the driver reports it once.
     """
 

@@ -8,24 +8,39 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from synthgen.schema import StrictModel, resolve_path
 
-BUILTIN_PROGRAM_SETS = ("starter",)
+BUILTIN_PROGRAM_SETS = ("library", "starter")
+PROGRAM_FORMATS = ("auto", "twigl-geek", "twigl-geeker")
+# Compiled programs a render process keeps; a `blocked` sampling block must fit in it.
+PROGRAM_CACHE = 512
 
 
 class ProgramSetEntry(StrictModel):
-    """One place programs come from: a set shipped with synthgen, or a file or folder.
+    """One place programs come from; exactly one of `builtin`, `path` or `generate`.
 
-    A folder contributes its `.frag`, `.glsl` and Shadertoy API `.json` files (recursively);
-    a recipe may also write the shorthand string `starter` or a path.
+    - `builtin: library` (every program shipped with synthgen) or `starter` (its 16-program
+      demo subset);
+    - `path`: a `.frag`/`.glsl` file, a Shadertoy API `.json` file, a `.txt` list of program
+      files (as `synthgen shaders check --good` writes), or a folder of them (recursively);
+      `format` says how to read `.frag`/`.glsl` files;
+    - `generate: N` programs from synthgen's program generator, with `seed`.
+    `tags` keeps the programs that have at least one of them. A recipe may also write the
+    shorthand string `library`, `starter` or a path.
     """
 
     builtin: Literal[BUILTIN_PROGRAM_SETS] | None = None  # type: ignore[valid-type]
     path: str | None = None
+    generate: int | None = Field(None, ge=1, le=10_000_000)
+    seed: int | None = Field(None, ge=0, lt=2**63)
+    tags: list[str] | None = Field(None, min_length=1)
+    format: Literal[PROGRAM_FORMATS] = "auto"  # type: ignore[valid-type]
 
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, value: object) -> object:
         if isinstance(value, str):
             return {"builtin": value} if value in BUILTIN_PROGRAM_SETS else {"path": value}
+        if isinstance(value, dict) and value.get("generate") is not None and "seed" not in value:
+            return {**value, "seed": 0}  # resolved, so the recipe hash records it
         return value
 
     @field_validator("path")
@@ -33,10 +48,20 @@ class ProgramSetEntry(StrictModel):
     def _resolve(cls, value: str | None, info: ValidationInfo) -> str | None:
         return None if value is None else resolve_path(value, info)
 
+    @field_validator("tags")
+    @classmethod
+    def _lowercase(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [tag.strip().lower() for tag in value]
+
     @model_validator(mode="after")
     def _exactly_one(self) -> ProgramSetEntry:
-        if (self.builtin is None) == (self.path is None):
-            raise ValueError("give exactly one of `builtin` or `path`")
+        given = [name for name in ("builtin", "path", "generate") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of `builtin`, `path` or `generate`")
+        if self.seed is not None and self.generate is None:
+            raise ValueError("`seed` goes with `generate`")
+        if self.format != "auto" and self.path is None:
+            raise ValueError("`format` goes with `path`")
         return self
 
 
@@ -55,16 +80,43 @@ class TimeRange(StrictModel):
         return value
 
 
+class SamplingConfig(StrictModel):
+    """How a sample picks its program.
+
+    `uniform`: each sample draws a program uniformly. `blocked`: samples go through the programs
+    in blocks of `block` (a seeded permutation), interleaved within a block, so every program
+    gets the same number of samples and a worker compiles each program once per block rather
+    than once per sample: the mode for large program sets.
+    """
+
+    mode: Literal["uniform", "blocked"] = "uniform"
+    block: int = Field(64, ge=1, le=PROGRAM_CACHE)
+
+
+class RejectConfig(StrictModel):
+    """Degenerate images are redrawn; each reason is counted in the shard stats."""
+
+    # `near_constant`: pixel standard deviation (0..255) below this (all black, all white, flat).
+    min_std: float = Field(2.0, ge=0.0)
+    # `nan`: more than this fraction of pixels came out NaN or infinite.
+    max_nan_fraction: float = Field(0.01, ge=0.0, le=1.0)
+
+
+class WatchdogConfig(StrictModel):
+    """Time limits past which a program is deemed hung: its render process is restarted, the
+    sample redrawn and the program excluded. A sample may take compile_seconds + views x frame_seconds."""
+
+    frame_seconds: float = Field(5.0, gt=0.0)
+    compile_seconds: float = Field(30.0, gt=0.0)
+
+
 class ShaderSourceConfig(StrictModel):
     kind: Literal["shader"]
     programs: list[ProgramSetEntry] = Field(default_factory=lambda: [ProgramSetEntry(builtin="starter")], min_length=1)
+    sampling: SamplingConfig = SamplingConfig()
     time: TimeRange = TimeRange()
     # Views after the first: None draws each view's time independently from `time`;
     # a number s takes t0 + U(-s, s), clipped to `time`, i.e. nearby frames.
     view_time_spread: float | None = Field(None, gt=0.0)
-    # An image whose pixel standard deviation (0..255 scale) is below this is degenerate
-    # and redrawn; 0 keeps every image.
-    min_pixel_std: float = Field(2.0, ge=0.0)
-    # Seconds a sample (compile and all views) may take before its program is deemed hung:
-    # the render process is restarted and the program excluded, like one that fails to compile.
-    watchdog_seconds: float = Field(30.0, gt=0.0)
+    reject: RejectConfig = RejectConfig()
+    watchdog: WatchdogConfig = WatchdogConfig()

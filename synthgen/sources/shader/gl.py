@@ -33,11 +33,14 @@ out vec4 synthgen_FragColor;
 #line 1
 """
 
+# Alpha is not part of the image: it flags pixels whose colour came out NaN or infinite (0),
+# so those can be counted; such pixels are stored black, as Shadertoy shows them.
 EPILOGUE = """
 void main() {
     vec4 color = vec4(0.0, 0.0, 0.0, 1.0);
     mainImage(color, gl_FragCoord.xy);
-    synthgen_FragColor = vec4(color.rgb, 1.0);
+    bool broken = any(isnan(color.rgb)) || any(isinf(color.rgb));
+    synthgen_FragColor = broken ? vec4(0.0) : vec4(color.rgb, 1.0);
 }
 """
 
@@ -64,6 +67,12 @@ class ShaderCompileError(Exception):
 class _Compiled:
     program: Any
     vao: Any
+
+
+@dataclass
+class Frame:
+    image: np.ndarray  # uint8 HxWx3, row 0 at the top
+    nan_fraction: float  # share of pixels whose colour was NaN or infinite (on a 1/16 subsample)
 
 
 def channel_texture() -> np.ndarray:
@@ -131,22 +140,22 @@ class ShaderRenderer:
 
     @property
     def frame_bytes(self) -> int:
-        return self.width * self.height * 3
+        return self.width * self.height * 4
 
     def render(self, compiled: _Compiled, time: float) -> np.ndarray:
         """Render one frame at iTime `time`: uint8 HxWx3, row 0 at the top."""
-        frame = bytearray(self.frame_bytes)
-        self.render_into(compiled, time, frame)
-        return flip_rows(frame, 0, self.height, self.width)
+        buffer = bytearray(self.frame_bytes)
+        self.render_into(compiled, time, buffer)
+        return read_frame(buffer, 0, self.height, self.width).image
 
     def render_into(self, compiled: _Compiled, time: float, buffer: Any, offset: int = 0) -> None:
-        """Render one frame into `buffer[offset:offset + frame_bytes]`, in GL row order (bottom first)."""
+        """Render one RGBA frame into `buffer[offset:offset + frame_bytes]`, in GL row order (bottom first)."""
         with self.ctx:
             self._set_uniforms(compiled.program, time)
             self.fbo.use()
             self.fbo.clear(0.0, 0.0, 0.0, 1.0)
             compiled.vao.render(self._moderngl.TRIANGLES)
-            self.fbo.read_into(buffer, components=3, alignment=1, write_offset=offset)
+            self.fbo.read_into(buffer, components=4, alignment=1, write_offset=offset)
 
     def _set_uniforms(self, program: Any, time: float) -> None:
         values: dict[str, Any] = {
@@ -182,10 +191,11 @@ class ShaderRenderer:
         self.ctx.release()
 
 
-def flip_rows(buffer: Any, offset: int, height: int, width: int) -> np.ndarray:
-    """A frame in GL row order (bottom row first) as a new HxWx3 array with row 0 at the top."""
-    frame = np.frombuffer(buffer, dtype=np.uint8, count=height * width * 3, offset=offset)
-    return frame.reshape(height, width, 3)[::-1].copy()
+def read_frame(buffer: Any, offset: int, height: int, width: int) -> Frame:
+    """An RGBA frame in GL row order (bottom row first) as a Frame: a new RGB array, row 0 on top."""
+    rgba = np.frombuffer(buffer, dtype=np.uint8, count=height * width * 4, offset=offset).reshape(height, width, 4)
+    nan_fraction = float(np.mean(rgba[::4, ::4, 3] == 0))
+    return Frame(image=rgba[::-1, :, :3].copy(), nan_fraction=nan_fraction)
 
 
 def _compile_log(message: str) -> str:

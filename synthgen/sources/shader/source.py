@@ -1,4 +1,4 @@
-"""ShaderSource: sample i = (a program drawn from the set, iTime of each view), rendered with GL."""
+"""ShaderSource: sample i = (a program of the set, the iTime of each view), rendered with GL."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from synthgen.errors import SourceError
 from synthgen.seeds import sample_rng
 from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec, Source
 from synthgen.sources.shader.config import ShaderSourceConfig
-from synthgen.sources.shader.gl import ShaderCompileError
+from synthgen.sources.shader.gl import Frame, ShaderCompileError
 from synthgen.sources.shader.programs import load_program_set
 from synthgen.sources.shader.watchdog import GuardedRenderer, ShaderCrash, ShaderHang
 
@@ -19,20 +19,41 @@ if TYPE_CHECKING:
     from synthgen.recipe import Recipe
 
 
-def draw_sample(config: ShaderSourceConfig, nprograms: int, spec: SampleSpec) -> tuple[int, list[float]]:
-    """The program index and the iTime of each view of a sample: a pure function of its seed."""
-    rng = sample_rng(spec.seed)
-    program = int(rng.integers(nprograms))
-    low, high = config.time.min, config.time.max
-    first = float(rng.uniform(low, high))
-    times = [first]
-    for _ in range(spec.views - 1):
-        if config.view_time_spread is None:
-            times.append(float(rng.uniform(low, high)))
+class ProgramSampler:
+    """Which program and which iTimes a sample gets: a pure function of (recipe, sample spec)."""
+
+    # Entropy of the permutation for `blocked` sampling, apart from every sample's own stream.
+    _PERMUTATION_STREAM = 0x5EEDB10C
+
+    def __init__(self, config: ShaderSourceConfig, nprograms: int, recipe_seed: int, count: int) -> None:
+        self.config = config
+        self.nprograms = nprograms
+        if config.sampling.mode == "blocked":
+            entropy = np.random.SeedSequence([recipe_seed, self._PERMUTATION_STREAM])
+            self.order = np.random.Generator(np.random.PCG64(entropy)).permutation(nprograms)
+            self.block = min(config.sampling.block, nprograms)
+            self.per_program = -(-count // nprograms)  # samples each program gets, rounded up
+
+    def draw(self, spec: SampleSpec) -> tuple[int, list[float]]:
+        rng = sample_rng(spec.seed)
+        if self.config.sampling.mode == "uniform":
+            program = int(rng.integers(self.nprograms))
         else:
-            offset = rng.uniform(-config.view_time_spread, config.view_time_spread)
-            times.append(float(np.clip(first + offset, low, high)))
-    return program, times
+            # Block b holds `block` programs and all their samples, interleaved; a redraw
+            # (attempt > 0) picks another program of the same block.
+            first = (spec.index // (self.block * self.per_program)) * self.block
+            within = spec.index % self.block if spec.attempt == 0 else int(rng.integers(self.block))
+            program = int(self.order[(first + within) % self.nprograms])
+        low, high = self.config.time.min, self.config.time.max
+        start = float(rng.uniform(low, high))
+        times = [start]
+        for _ in range(spec.views - 1):
+            if self.config.view_time_spread is None:
+                times.append(float(rng.uniform(low, high)))
+            else:
+                offset = rng.uniform(-self.config.view_time_spread, self.config.view_time_spread)
+                times.append(float(np.clip(start + offset, low, high)))
+        return program, times
 
 
 _FAILURE_REASONS = {ShaderCompileError: "compile_error", ShaderHang: "timeout", ShaderCrash: "crash"}
@@ -43,10 +64,15 @@ class ShaderSource(Source):
     # Samples per render call: the render process works through them two at a time.
     batch_size = 16
 
+    @classmethod
+    def check(cls, recipe: Recipe) -> None:
+        load_program_set(recipe.source.programs)  # type: ignore[union-attr]
+
     def __init__(self, recipe: Recipe, device: str | None = None) -> None:
         super().__init__(recipe, device)
         self.config: ShaderSourceConfig = recipe.source  # type: ignore[assignment]
         self.programs = load_program_set(self.config.programs).programs
+        self.sampler = ProgramSampler(self.config, len(self.programs), recipe.seed, recipe.count)
         device_index = int(device.split(":")[1]) if device and device.startswith("cuda:") else None
         try:
             self.renderer = GuardedRenderer(
@@ -54,19 +80,16 @@ class ShaderSource(Source):
                 recipe.image.height,
                 max_views=recipe.views,
                 device_index=device_index,
-                timeout=self.config.watchdog_seconds,
+                frame_seconds=self.config.watchdog.frame_seconds,
+                compile_seconds=self.config.watchdog.compile_seconds,
             )
         except RuntimeError as err:
             raise SourceError(f"shader source: {err}") from None
         # Programs excluded in this worker (compile error, hang, crash): (reason, message).
         self._broken: dict[int, tuple[str, str]] = {}
 
-    @classmethod
-    def check(cls, recipe: Recipe) -> None:
-        load_program_set(recipe.source.programs)  # type: ignore[union-attr]
-
     def render(self, specs: Sequence[SampleSpec]) -> list[RenderedSample | SampleFailure]:
-        draws = [draw_sample(self.config, len(self.programs), spec) for spec in specs]
+        draws = [self.sampler.draw(spec) for spec in specs]
         results: list[RenderedSample | SampleFailure | None] = [None] * len(specs)
         jobs, positions = [], []
         for position, (index, times) in enumerate(draws):
@@ -82,7 +105,7 @@ class ShaderSource(Source):
         return results  # type: ignore[return-value]
 
     def _sample(
-        self, draw: tuple[int, list[float]], outcome: list[np.ndarray] | Exception
+        self, draw: tuple[int, list[float]], outcome: list[Frame] | Exception
     ) -> RenderedSample | SampleFailure:
         index, times = draw
         program = self.programs[index]
@@ -95,18 +118,19 @@ class ShaderSource(Source):
                     f"last error: {reason}: {outcome}"
                 )
             return SampleFailure(reason, program.id, str(outcome))
-        for time, image in zip(times, outcome, strict=True):
+        reject = self.config.reject
+        for time, frame in zip(times, outcome, strict=True):
+            if frame.nan_fraction > reject.max_nan_fraction:
+                return SampleFailure("nan", program.id, f"{frame.nan_fraction:.1%} NaN pixels at iTime {time:.3f}")
             # Every 4th pixel in each direction: the same verdict at a sixteenth of the cost.
-            std = float(image[::4, ::4].std())
-            if std < self.config.min_pixel_std:
-                return SampleFailure(
-                    "degenerate", program.id, f"pixel std {std:.2f} < {self.config.min_pixel_std} at iTime {time:.3f}"
-                )
+            std = float(frame.image[::4, ::4].std())
+            if std < reject.min_std:
+                return SampleFailure("near_constant", program.id, f"pixel std {std:.2f} at iTime {time:.3f}")
         meta = {
             "program": {"id": program.id, "index": index, "name": program.name, "sha256": program.sha256},
             "views": [{"time": t} for t in times],
         }
-        return RenderedSample(images=outcome, meta=meta, cls=index)
+        return RenderedSample(images=[frame.image for frame in outcome], meta=meta, cls=index)
 
     def close(self) -> None:
         self.renderer.close()

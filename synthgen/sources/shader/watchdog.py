@@ -26,10 +26,8 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
-import numpy as np
-
 from synthgen.processes import die_with_parent
-from synthgen.sources.shader.gl import ShaderCompileError, ShaderRenderer, flip_rows
+from synthgen.sources.shader.gl import Frame, ShaderCompileError, ShaderRenderer, read_frame
 
 _LENGTH = struct.Struct(">I")
 # Start-up of a fresh child: Python, numpy, moderngl and the GL driver.
@@ -52,12 +50,19 @@ class GuardedRenderer:
     """Renders programs in a child process, restarted after a hang or a crash."""
 
     def __init__(
-        self, width: int, height: int, max_views: int, device_index: int | None = None, timeout: float = 30.0
+        self,
+        width: int,
+        height: int,
+        max_views: int,
+        device_index: int | None = None,
+        frame_seconds: float = 5.0,
+        compile_seconds: float = 30.0,
     ) -> None:
         self.width, self.height = width, height
         self.device_index = device_index
-        self.timeout = timeout
-        self.slot_bytes = max_views * width * height * 3
+        self.frame_seconds, self.compile_seconds = frame_seconds, compile_seconds
+        self.frame_bytes = width * height * 4
+        self.slot_bytes = max_views * self.frame_bytes
         # Shared pixels: a file both processes map (in RAM where /dev/shm exists). It is unlinked
         # at once and handed to the child as an open descriptor, so no process that dies, however
         # it dies, leaves it behind.
@@ -94,18 +99,21 @@ class GuardedRenderer:
             raise RuntimeError(reply.get("message", "the GL render process did not start"))
         self.renderer_name = reply.get("renderer", "")
 
-    def render(self, key: str, code: str, times: Sequence[float]) -> list[np.ndarray]:
+    def render(self, key: str, code: str, times: Sequence[float]) -> list[Frame]:
         """Render one program at each time; raises ShaderCompileError, ShaderHang or ShaderCrash."""
         [result] = self.render_many([(key, code, times)])
         if isinstance(result, Exception):
             raise result
         return result
 
-    def render_many(self, jobs: Sequence[RenderJob]) -> list[list[np.ndarray] | Exception]:
-        """Render each job; a job's result is its images (uint8 HxWx3, row 0 at the top) or the
-        ShaderCompileError, ShaderHang or ShaderCrash it ended with. A hang or a crash restarts
-        the child, and the jobs that were in flight with it are sent again."""
-        results: list[list[np.ndarray] | Exception | None] = [None] * len(jobs)
+    def render_many(self, jobs: Sequence[RenderJob]) -> list[list[Frame] | Exception]:
+        """Render each job; a job's result is its frames or the ShaderCompileError, ShaderHang or
+        ShaderCrash it ended with. A hang or a crash restarts the child, and the jobs that were in
+        flight with it are sent again.
+
+        A job may take compile_seconds + views x frame_seconds, counted from when the one before
+        it finished."""
+        results: list[list[Frame] | Exception | None] = [None] * len(jobs)
         # A program that failed once fails its later jobs in this call without running them.
         failed: dict[str, Exception] = {}
         in_flight: collections.deque[int] = collections.deque()
@@ -127,12 +135,13 @@ class GuardedRenderer:
             if not in_flight:
                 continue
             job = in_flight.popleft()
+            limit = self.compile_seconds + len(jobs[job][2]) * self.frame_seconds
             try:
-                reply = self._receive(self.timeout)
+                reply = self._receive(limit)
             except (ShaderHang, ShaderCrash) as err:
                 self._kill()
                 if isinstance(err, ShaderHang):
-                    err = ShaderHang(f"no result after {self.timeout:g} s")
+                    err = ShaderHang(f"no result after {limit:g} s")
                 results[job] = failed[jobs[job][0]] = err
                 # The jobs sent after it never ran: send them again to a fresh child.
                 following = in_flight[0] if in_flight else following
@@ -142,9 +151,8 @@ class GuardedRenderer:
                 results[job] = failed[jobs[job][0]] = ShaderCompileError(reply["message"])
             else:
                 offset = (job % IN_FLIGHT) * self.slot_bytes
-                frame = self.width * self.height * 3
                 results[job] = [
-                    flip_rows(self._shared, offset + view * frame, self.height, self.width)
+                    read_frame(self._shared, offset + view * self.frame_bytes, self.height, self.width)
                     for view in range(len(jobs[job][2]))
                 ]
         return results  # type: ignore[return-value]
@@ -153,7 +161,7 @@ class GuardedRenderer:
         if self._process is None:
             self._start()
         key, code, times = request
-        if len(times) * self.width * self.height * 3 > self.slot_bytes:
+        if len(times) * self.frame_bytes > self.slot_bytes:
             raise ValueError(f"{len(times)} views do not fit the shared frames")
         message = json.dumps({"key": key, "code": code, "times": list(times), "slot": job % IN_FLIGHT}).encode()
         try:

@@ -1,5 +1,5 @@
 // name: texture-marble
-// tags: texture, noise, fbm, warp
+// tags: starter, texture, noise, fbm, warp
 // licence: MIT, written for synthgen
 // description: Marble veins from warped fbm built on lookups into the iChannel0 noise texture.
 

@@ -1,5 +1,5 @@
 // name: fbm-nebula
-// tags: noise, fbm, palette
+// tags: starter, noise, fbm, palette
 // licence: MIT, written for synthgen
 // description: Drifting six-octave value-noise fbm coloured like a gas nebula.
 

@@ -1,5 +1,5 @@
 // name: julia-orbit
-// tags: fractal, julia, palette
+// tags: starter, fractal, julia, palette
 // licence: MIT, written for synthgen
 // description: Julia set whose constant travels around the main cardioid, smooth-coloured with an orbit trap.
 

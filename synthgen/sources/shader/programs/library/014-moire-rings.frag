@@ -1,5 +1,5 @@
 // name: moire-rings
-// tags: rings, waves, palette
+// tags: starter, rings, waves, palette
 // licence: MIT, written for synthgen
 // description: Interference of drifting concentric ring sources and a rotating line grating producing moire bands.
 

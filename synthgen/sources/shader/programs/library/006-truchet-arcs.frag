@@ -1,5 +1,5 @@
 // name: truchet-arcs
-// tags: tiling, truchet, palette
+// tags: starter, tiling, truchet, palette
 // licence: MIT, written for synthgen
 // description: Randomly flipped quarter-circle Truchet tiles with flowing striped bands.
 

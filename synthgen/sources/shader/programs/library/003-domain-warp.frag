@@ -1,5 +1,5 @@
 // name: domain-warp
-// tags: noise, fbm, warp, palette
+// tags: starter, noise, fbm, warp, palette
 // licence: MIT, written for synthgen
 // description: Two-level domain-warped fbm with colour taken from the warp vectors.
 

@@ -1,5 +1,5 @@
 // name: cosine-waves
-// tags: palette, waves
+// tags: starter, palette, waves
 // licence: MIT, written for synthgen
 // description: Layered undulating bands, each filled from a cosine palette with moving highlights.
 

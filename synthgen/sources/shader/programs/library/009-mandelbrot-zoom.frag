@@ -1,5 +1,5 @@
 // name: mandelbrot-zoom
-// tags: fractal, mandelbrot, palette
+// tags: starter, fractal, mandelbrot, palette
 // licence: MIT, written for synthgen
 // description: Breathing zoom towards a Mandelbrot dendrite point with a rotating view and cycling palette.
 

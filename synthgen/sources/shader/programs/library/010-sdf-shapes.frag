@@ -1,5 +1,5 @@
 // name: sdf-shapes
-// tags: sdf, palette
+// tags: starter, sdf, palette
 // licence: MIT, written for synthgen
 // description: Moving 2D signed-distance shapes blended with smooth unions over a contour-line background.
 

@@ -1,5 +1,5 @@
 // name: worley-cells
-// tags: voronoi, worley, palette
+// tags: starter, voronoi, worley, palette
 // licence: MIT, written for synthgen
 // description: Animated Worley cells with per-cell palette colours, shaded by F1 and outlined by F2-F1.
 

@@ -1,5 +1,5 @@
 // name: flow-field
-// tags: flow, noise, palette
+// tags: starter, flow, noise, palette
 // licence: MIT, written for synthgen
 // description: Streaks made by integrating noise along a swirling vector field, a cheap line-integral-convolution look.
 

@@ -1,5 +1,5 @@
 // name: kaleidoscope
-// tags: kaleidoscope, polar, palette
+// tags: starter, kaleidoscope, polar, palette
 // licence: MIT, written for synthgen
 // description: Eight-fold mirrored polar wedge containing rotating wave and ring motifs.
 

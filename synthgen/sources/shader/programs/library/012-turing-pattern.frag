@@ -1,5 +1,5 @@
 // name: turing-pattern
-// tags: reaction-diffusion, waves, palette
+// tags: starter, reaction-diffusion, waves, palette
 // licence: MIT, written for synthgen
 // description: Reaction-diffusion-like labyrinths and spots from thresholded band-limited wave noise.
 

@@ -1,5 +1,5 @@
 // name: raymarch-scene
-// tags: sdf, raymarch, 3d
+// tags: starter, sdf, raymarch, 3d
 // licence: MIT, written for synthgen
 // description: Orbiting camera over a bouncing sphere and spinning rounded box on a checker floor.
 

@@ -1,5 +1,5 @@
 // name: hex-tiling
-// tags: tiling, palette, rings
+// tags: starter, tiling, palette, rings
 // licence: MIT, written for synthgen
 // description: Scrolling hexagonal tiling with pulsing per-cell rings and palette colours.
 

@@ -1,5 +1,5 @@
 // name: cosine-plasma
-// tags: palette, waves
+// tags: starter, palette, waves
 // licence: MIT, written for synthgen
 // description: Sum of travelling sine fields mapped through a cycling cosine palette.
 
