@@ -1,12 +1,14 @@
 """Images/s of `synthgen render` against a bare render loop, in one invocation.
 
-The bare loop is what a user would write by hand: moderngl renders the same starter programs at
-the same size, and Pillow encodes JPEG, with no tar, metadata, checks or commit. Both sides
-include context creation and program compilation, and both use the same number of processes.
-Runs alternate (bare, synthgen, bare, ...) and the median of `--reps` is reported, because the
-machines are noisy.
+The bare loop is what a user would write by hand: moderngl renders the same programs at the same
+size in-process, and Pillow encodes JPEG, with no tar, metadata, checks, watchdog or commit.
+Both sides render exactly the same frames (synthgen's `ProgramSampler`), include context creation
+and program compilation, and use the same number of processes. Runs alternate (bare, synthgen,
+bare, ...) and the median of `--reps` is reported, because the machines are noisy.
 
     python bench/bench_render.py --count 2000 --size 256 --workers 1 2
+    python bench/bench_render.py --programs library
+    python bench/bench_render.py --programs generate:21000 --count 20000
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import platform
 import statistics
 import tempfile
 import time
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -32,25 +35,28 @@ from synthgen.sources.shader.programs import load_program_set
 from synthgen.sources.shader.source import ProgramSampler
 
 
-def bench_recipe(count: int, size: int, quality: int, workers: int) -> Recipe:
+def program_section(programs: str) -> dict[str, Any]:
+    """`starter`, `library` or `generate:N` as the recipe's program set and sampling."""
+    if programs.startswith("generate:"):
+        return {"programs": [{"generate": int(programs.split(":")[1])}], "sampling": {"mode": "blocked"}}
+    return {"programs": [programs]}
+
+
+def bench_recipe(count: int, size: int, quality: int, workers: int, programs: str) -> Recipe:
     return parse_recipe(
         {
-            "name": "bench-starter",
+            "name": "bench-shaders",
             "count": count,
             "views": 1,
             "image": {"size": size, "format": "jpg", "quality": quality},
             "shard": {"samples": max(1, count // (4 * workers))},
-            "source": {"kind": "shader", "programs": ["starter"]},
+            "source": {"kind": "shader", **program_section(programs)},
         }
     )
 
 
 def bare_worker(args: tuple[Recipe, int, int]) -> int:
-    """Render images [start, stop) with moderngl and encode them with Pillow; no checks.
-
-    In-process GL (no watchdog), no tar, metadata or commit. The program and iTime of image i
-    are synthgen's (`ProgramSampler`), so both sides render exactly the same frames.
-    """
+    """Render images [start, stop) with moderngl and encode them with Pillow; no checks."""
     recipe, start, stop = args
     programs = load_program_set(recipe.source.programs).programs
     sampler = ProgramSampler(recipe.source, len(programs), recipe.seed, recipe.count)
@@ -59,15 +65,13 @@ def bare_worker(args: tuple[Recipe, int, int]) -> int:
         index, times = sampler.draw(SampleSpec(i, sample_seed(recipe.seed, i), 0, 1))
         program = programs[index]
         image = renderer.render(renderer.compile(program.id, program.code), times[0])
-        buffer = io.BytesIO()
-        Image.fromarray(image).save(buffer, format="JPEG", quality=recipe.image.quality)
+        Image.fromarray(image).save(io.BytesIO(), format="JPEG", quality=recipe.image.quality)
     renderer.close()
     return stop - start
 
 
-def run_bare(count: int, size: int, quality: int, workers: int) -> float:
-    recipe = bench_recipe(count, size, quality, workers)
-    bounds = np.linspace(0, count, workers + 1).astype(int)
+def run_bare(recipe: Recipe, workers: int) -> float:
+    bounds = np.linspace(0, recipe.count, workers + 1).astype(int)
     chunks = [(recipe, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     started = time.perf_counter()
     if workers == 1:
@@ -75,15 +79,14 @@ def run_bare(count: int, size: int, quality: int, workers: int) -> float:
     else:
         with mp.get_context("spawn").Pool(workers) as pool:
             pool.map(bare_worker, chunks)
-    return count / (time.perf_counter() - started)
+    return recipe.count / (time.perf_counter() - started)
 
 
-def run_synthgen(count: int, size: int, quality: int, workers: int) -> float:
-    recipe = bench_recipe(count, size, quality, workers)
+def run_synthgen(recipe: Recipe, workers: int) -> float:
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
         render_corpus(recipe, out, workers=workers, progress=False)
-        return count / (time.perf_counter() - started)
+        return recipe.count / (time.perf_counter() - started)
 
 
 def main() -> None:
@@ -93,19 +96,24 @@ def main() -> None:
     parser.add_argument("--quality", type=int, default=95)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--programs", default="starter", help="starter, library or generate:N")
     args = parser.parse_args()
 
     renderer = ShaderRenderer(8, 8)
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, GL renderer: {renderer.renderer_name}")
     renderer.close()
-    print(f"{args.count} images per run, {args.size}x{args.size} jpg q{args.quality}, median of {args.reps}\n")
+    print(
+        f"programs: {args.programs}; {args.count} images per run, {args.size}x{args.size} jpg q{args.quality}, "
+        f"median of {args.reps}\n"
+    )
     print("| workers | bare loop img/s | synthgen img/s | synthgen / bare |")
     print("|---|---|---|---|")
     for workers in args.workers:
+        recipe = bench_recipe(args.count, args.size, args.quality, workers, args.programs)
         bare, ours = [], []
         for _ in range(args.reps):
-            bare.append(run_bare(args.count, args.size, args.quality, workers))
-            ours.append(run_synthgen(args.count, args.size, args.quality, workers))
+            bare.append(run_bare(recipe, workers))
+            ours.append(run_synthgen(recipe, workers))
         b, s = statistics.median(bare), statistics.median(ours)
         print(f"| {workers} | {b:.0f} | {s:.0f} | {s / b:.2f} |", flush=True)
 

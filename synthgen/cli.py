@@ -93,15 +93,17 @@ def render(
 @_count
 @_overrides
 def validate(recipe: str, count: int | None, overrides: tuple[str, ...]) -> None:
-    """Check RECIPE; print the resolved recipe (every default filled in) and its sha256.
+    """Check RECIPE and its inputs; print the resolved recipe (every default filled in) and its sha256.
 
     \b
     Example:
       synthgen validate recipes/demo-shaders.yaml --set views=4
     """
     from synthgen.recipe import load_recipe
+    from synthgen.sources import source_class
 
     loaded = load_recipe(recipe, overrides, count)
+    source_class(loaded.source.kind).check(loaded)
     click.echo(json.dumps(loaded.resolved(), indent=2))
     click.echo(f"recipe sha256: {loaded.sha256}")
 

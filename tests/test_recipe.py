@@ -134,3 +134,12 @@ def test_unreadable_or_non_mapping_recipes(tmp_path: Path):
     path.write_text("- 1\n- 2\n")
     with pytest.raises(RecipeError, match="a recipe is a mapping"):
         load_recipe(path)
+
+
+@pytest.mark.parametrize("path", sorted(Path(__file__).parent.parent.glob("recipes/*.yaml")), ids=lambda p: p.name)
+def test_shipped_recipes_are_valid(path: Path):
+    from synthgen.sources import source_class
+
+    recipe = load_recipe(path)
+    source_class(recipe.source.kind).check(recipe)
+    assert recipe.name == path.stem

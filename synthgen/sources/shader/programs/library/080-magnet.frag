@@ -50,7 +50,7 @@ void mainImage(out vec4 fragColor, in vec2 fragCoord)
     }
     else
     {
-        col = vec3(0.3, 0.1, 0.3);
+        col = vec3(0.3, 0.12, 0.3) + vec3(0.15, 0.1, 0.12) * cos(length(z) * 6.0 + vec3(0.0, 1.0, 2.0) + t);
     }
     fragColor = vec4(clamp(col, 0.03, 0.97), 1.0);
 }
