@@ -44,6 +44,7 @@ void mainImage(out vec4 fragColor, in vec2 fragCoord)
     float major = (mod(floor(v + 0.5), 5.0) < 0.5) ? 1.0 : 0.0;
     float lw = mix(0.8, 2.0, major);
     float line = 1.0 - smoothstep(lw * w * 0.5, lw * w * 0.5 + w, d);
+    line *= smoothstep(0.45, 0.15, w);
     vec3 ink = mix(vec3(0.95, 0.92, 0.8), vec3(0.98, 0.85, 0.4), major);
     vec3 col = mix(fill, ink, line);
     fragColor = vec4(clamp(col, 0.02, 0.98), 1.0);

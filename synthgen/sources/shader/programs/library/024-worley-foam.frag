@@ -31,7 +31,7 @@ void mainImage(out vec4 fragColor, in vec2 fragCoord)
             {
                 vec2 g = vec2(float(i), float(j));
                 vec3 h = hash32(c + g + fl * 31.0);
-                vec2 o = 0.5 + 0.35 * sin(6.28318 * h.xy + t * 0.8);
+                vec2 o = 0.15 + 0.7 * h.xy;
                 float rad = 0.35 + 0.4 * h.z;
                 vec2 r = f - g - o;
                 float d = length(r) / rad;

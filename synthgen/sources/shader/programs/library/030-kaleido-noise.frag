@@ -37,7 +37,7 @@ void mainImage(out vec4 fragColor, in vec2 fragCoord)
     vec2 p = (2.0 * fragCoord - iResolution.xy) / min(iResolution.x, iResolution.y);
     float t = iTime;
     float r = length(p);
-    float a = atan(p.y, p.x) + t * 0.12;
+    float a = atan(p.y, p.x + 1e-9) + t * 0.12;
     float seg = 6.28318 / 7.0;
     a = mod(a, seg);
     a = abs(a - 0.5 * seg);

@@ -15,7 +15,7 @@ void mainImage(out vec4 fragColor, in vec2 fragCoord)
     vec2 p = (2.0 * fragCoord - iResolution.xy) / min(iResolution.x, iResolution.y);
     float t = iTime;
     float r0 = length(p);
-    float a0 = atan(p.y, p.x);
+    float a0 = atan(p.y, p.x + 1e-9);
     float seg = 6.28318 / 6.0;
     float a = abs(mod(a0, seg) - 0.5 * seg);
     vec2 z = r0 * vec2(cos(a), sin(a)) * 1.3;

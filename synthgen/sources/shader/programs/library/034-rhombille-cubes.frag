@@ -29,7 +29,7 @@ void mainImage(out vec4 fragColor, in vec2 fragCoord)
     vec2 l = hc.xy;
     vec2 id = hc.zw;
     float h = hash21(floor(id * 2.0 + 0.5));
-    float ang = atan(l.y, l.x);
+    float ang = atan(l.y, l.x + 1e-9);
     float deg = mod(degrees(ang) + 360.0 - 30.0, 360.0);
     float face = floor(deg / 120.0);
     float flip = step(0.5, fract(h * 7.0 + t * 0.15));

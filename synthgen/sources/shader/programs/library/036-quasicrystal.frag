@@ -7,14 +7,14 @@ void mainImage(out vec4 fragColor, in vec2 fragCoord)
 {
     vec2 p = (2.0 * fragCoord - iResolution.xy) / min(iResolution.x, iResolution.y);
     float t = iTime;
-    float zoom = 9.0 + 3.0 * sin(t * 0.15);
+    float zoom = 26.0 + 6.0 * sin(t * 0.15);
     vec2 q = p * zoom;
     float s = 0.0;
     for (int k = 0; k < 7; k++)
     {
         float fk = float(k);
         float a = fk * 3.14159265 / 7.0 + t * 0.02;
-        s += cos(dot(q, vec2(cos(a), sin(a))) + t * (0.4 + 0.13 * fk));
+        s += cos(dot(q + vec2(13.1, 7.7), vec2(cos(a), sin(a))) + fk * 1.9 + t * (0.4 + 0.13 * fk));
     }
     s /= 7.0;
     float v = s * 3.0;

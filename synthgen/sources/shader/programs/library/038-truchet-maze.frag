@@ -21,8 +21,7 @@ void mainImage(out vec4 fragColor, in vec2 fragCoord)
     float flip = step(0.5, fract(h + floor(t * 0.8 + h * 4.0) * 0.37));
     if (flip > 0.5) f.x = -f.x;
     float d = abs(f.x + f.y) * 0.70710678;
-    float d2 = abs(abs(f.x - f.y) - 0.70710678 * 1.0) * 0.70710678;
-    float wall = min(d, d2 + 0.0);
+    float wall = d;
     float along = (f.x - f.y) * 0.70710678;
     float width = 0.16;
     float m = smoothstep(width, width - 0.03, wall);

@@ -44,10 +44,10 @@ void mainImage(out vec4 fragColor, in vec2 fragCoord)
     float d = min(abs(r1 - 0.5), abs(r2 - 0.5));
     float bandW = 0.17;
     float band = smoothstep(bandW, bandW - 0.04, d);
-    float phase = (r1 < r2) ? atan(c1.y, c1.x) : atan(c2.y, c2.x);
+    float phase = (r1 < r2) ? atan(c1.y, c1.x + 1e-9) : atan(c2.y, c2.x + 1e-9);
     float stripes = 0.5 + 0.5 * sin(phase * 12.0 - t * 3.0);
     vec3 bg = vec3(0.5) + vec3(0.4) * cos(6.28318 * (lvl * 0.22 + 0.55 + vec3(0.0, 0.2, 0.4)));
-    bg *= 0.55 + 0.2 * step(0.5, fract((id.x + id.y) * 0.5));
+    bg *= 0.6 + 0.08 * step(0.5, fract((id.x + id.y) * 0.5));
     vec3 fg = vec3(0.5) + vec3(0.47) * cos(6.28318 * (lvl * 0.22 + t * 0.05 + vec3(0.6, 0.8, 0.0)));
     fg *= 0.7 + 0.3 * stripes;
     fg *= 0.75 + 0.25 * (1.0 - d / bandW);

@@ -41,7 +41,7 @@ void mainImage(out vec4 fragColor, in vec2 fragCoord)
         if (d < best)
         {
             best = d;
-            ang = atan(r.y, r.x);
+            ang = atan(r.y, r.x + 1e-9);
         }
     }
     float w = 0.11;

@@ -17,12 +17,12 @@ void mainImage(out vec4 fragColor, in vec2 fragCoord)
     vec2 q = p * 2.3 + vec2(0.0, t * 0.12);
     vec2 c = floor(q);
     vec2 f = fract(q);
-    float k = 6.0 + 4.0 * sin(t * 0.4);
+    float k = 9.0 + 3.5 * sin(t * 0.4);
     float wsum = 0.0;
     vec3 csum = vec3(0.0);
-    for (int j = -2; j <= 2; j++)
+    for (int j = -1; j <= 1; j++)
     {
-        for (int i = -2; i <= 2; i++)
+        for (int i = -1; i <= 1; i++)
         {
             vec2 g = vec2(float(i), float(j));
             vec3 h = hash32(c + g);
@@ -38,6 +38,7 @@ void mainImage(out vec4 fragColor, in vec2 fragCoord)
     vec3 col = csum / wsum;
     float bands = fract(sd * 6.0 + 2.0);
     col *= 0.6 + 0.5 * smoothstep(-0.1, 0.6, sd + 0.3);
-    col *= 0.85 + 0.15 * smoothstep(0.0, 0.15, bands);
+    col *= 0.65 + 0.35 * smoothstep(0.0, 0.12, bands);
+    col += 0.12 * smoothstep(0.85, 1.0, bands);
     fragColor = vec4(clamp(col, 0.02, 0.98), 1.0);
 }

@@ -14,7 +14,7 @@ float vnoise(vec2 p)
 {
     vec2 i = floor(p);
     vec2 f = fract(p);
-    vec2 u = f * f * (3.0 - 2.0 * f);
+    vec2 u = f * f * f * (f * (f * 6.0 - 15.0) + 10.0);
     return mix(mix(hash21(i), hash21(i + vec2(1.0, 0.0)), u.x),
                mix(hash21(i + vec2(0.0, 1.0)), hash21(i + vec2(1.0, 1.0)), u.x), u.y);
 }
@@ -22,7 +22,7 @@ float vnoise(vec2 p)
 vec2 curl(vec2 p, float t)
 {
     float e = 0.08;
-    vec2 o = vec2(t * 0.1, -t * 0.07);
+    vec2 o = vec2(t * 0.25, -t * 0.18);
     float n = vnoise(p + o);
     float nx = vnoise(p + o + vec2(e, 0.0));
     float ny = vnoise(p + o + vec2(0.0, e));
@@ -36,7 +36,7 @@ float dots(vec2 p)
     float h = hash21(c);
     vec2 o = 0.3 + 0.4 * vec2(hash21(c + 3.1), hash21(c + 7.7));
     float d = length(f - o);
-    return step(0.72, h) * smoothstep(0.22, 0.06, d);
+    return step(0.6, h) * smoothstep(0.22, 0.06, d);
 }
 
 void mainImage(out vec4 fragColor, in vec2 fragCoord)
@@ -53,9 +53,9 @@ void mainImage(out vec4 fragColor, in vec2 fragCoord)
         vec2 v = curl(x, t);
         float w = 1.0 - fi / 18.0;
         acc += w * dots(x * 9.0 + vec2(0.0, t * 0.0));
-        x -= v * 0.012;
+        x -= v * 0.02;
     }
-    acc = clamp(acc * 0.6, 0.0, 1.0);
+    acc = clamp(acc * 0.5, 0.0, 1.0);
     float speed = length(v0);
     vec3 bg = mix(vec3(0.05, 0.10, 0.22), vec3(0.12, 0.28, 0.35), clamp(speed * 0.5, 0.0, 1.0));
     vec3 tint = vec3(0.5) + vec3(0.5) * cos(6.28318 * (speed * 0.25 + t * 0.03 + vec3(0.0, 0.2, 0.45)));

@@ -42,8 +42,9 @@ void mainImage(out vec4 fragColor, in vec2 fragCoord)
     }
     else
     {
-        col = vec3(0.2, 0.1, 0.15);
+        float ia = atan(z.y, abs(z.x) + abs(z.y) < 1e-12 ? 1.0 : z.x);
+        col = vec3(0.3, 0.15, 0.25) + vec3(0.25, 0.2, 0.15) * cos(ia * 3.0 + ring * 20.0 + vec3(0.0, 1.5, 3.0));
     }
-    col = mix(col, vec3(0.98, 0.9, 0.6), g * 0.7);
+    col = mix(col, vec3(0.98, 0.9, 0.6), g * (escaped > 0.5 ? 0.7 : 0.3));
     fragColor = vec4(clamp(col, 0.03, 0.97), 1.0);
 }

@@ -33,6 +33,7 @@ void mainImage(out vec4 fragColor, in vec2 fragCoord)
         vec2 step = cdiv(f, df);
         z -= step;
         if (dot(step, step) < 1e-6) break;
+        if (dot(z, z) > 1e6) break;
         n += 1.0;
     }
     float d1 = length(z - r1);

@@ -33,7 +33,9 @@ void mainImage(out vec4 fragColor, in vec2 fragCoord)
         lines = min(lines, abs(p.y) / scale);
     }
     float ang = atan(p.y, abs(p.x) + abs(p.y) < 1e-9 ? 1.0 : p.x);
-    vec3 col = acc * 0.35;
+    float de = length(p) / scale;
+    vec3 bg = vec3(0.3, 0.25, 0.35) + vec3(0.25, 0.2, 0.25) * cos(6.28318 * (log(de + 1e-4) * 0.35 + vec3(0.6, 0.4, 0.2) - t * 0.05));
+    vec3 col = bg * 0.5 + acc * 0.35;
     col *= 0.7 + 0.3 * cos(ang * 3.0);
     col = mix(col, vec3(0.98, 0.85, 0.55), exp(-600.0 * lines) * 0.7);
     col = col / (1.0 + 0.5 * col);

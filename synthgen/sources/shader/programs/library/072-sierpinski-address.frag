@@ -39,9 +39,9 @@ void mainImage(out vec4 fragColor, in vec2 fragCoord)
         }
     }
     vec3 col = vec3(0.5) + vec3(0.42) * cos(6.28318 * (addr * 0.8 + vec3(0.0, 0.33, 0.67) + t * 0.04));
-    col *= 0.55 + 0.45 * cos(depth * 0.9 + t * 0.7);
+    col *= 0.8 + 0.2 * cos(depth * 0.9 + t * 0.7);
     float g = exp(-abs(ed) * 200.0);
-    col = mix(col, vec3(0.12, 0.06, 0.18), smoothstep(0.004, -0.004, ed) * 0.7);
+    col = mix(col, col.gbr * 0.5 + vec3(0.08, 0.04, 0.12), smoothstep(0.004, -0.004, ed) * 0.7);
     col = mix(col, vec3(0.97, 0.92, 0.8), g * 0.5);
     fragColor = vec4(clamp(col, 0.03, 0.97), 1.0);
 }

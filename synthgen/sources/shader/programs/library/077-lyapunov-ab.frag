@@ -5,12 +5,10 @@
 
 void mainImage(out vec4 fragColor, in vec2 fragCoord)
 {
-    vec2 uv = fragCoord / iResolution.xy;
+    vec2 p = (fragCoord - 0.5 * iResolution.xy) / max(iResolution.x, iResolution.y);
     float t = iTime;
-    float asp = iResolution.x / iResolution.y;
-    vec2 p = (uv - 0.5) * vec2(max(asp, 1.0), max(1.0 / asp, 1.0));
-    vec2 centre = vec2(3.4 + 0.25 * sin(t * 0.2), 3.55 + 0.2 * cos(t * 0.17));
-    float span = 0.75 + 0.3 * sin(t * 0.13);
+    vec2 centre = vec2(3.35 + 0.25 * sin(t * 0.2), 3.35 + 0.15 * cos(t * 0.17));
+    float span = 0.7 + 0.2 * sin(t * 0.13);
     vec2 ab = clamp(centre + p * span, vec2(2.0), vec2(4.0));
     float x = 0.5;
     float lam = 0.0;

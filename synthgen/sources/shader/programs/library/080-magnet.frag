@@ -45,7 +45,7 @@ void mainImage(out vec4 fragColor, in vec2 fragCoord)
     }
     else if (mode > 0.5)
     {
-        float sn = n - log2(max(log2(max(dot(z, z), 1.0001)), 1e-4)) * 0.5;
+        float sn = n - log2(max(log2(clamp(dot(z, z), 1.0001, 1e30)), 1e-4)) * 0.5;
         col = vec3(0.6, 0.4, 0.3) + vec3(0.4, 0.35, 0.25) * cos(6.28318 * (sn * 0.08 + vec3(0.0, 0.1, 0.25) - t * 0.04));
     }
     else

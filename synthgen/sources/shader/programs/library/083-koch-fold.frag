@@ -11,7 +11,7 @@ void mainImage(out vec4 fragColor, in vec2 fragCoord)
     p = mat2(cos(spin), -sin(spin), sin(spin), cos(spin)) * p;
     p *= 1.6 - 0.3 * sin(t * 0.25);
     float len = length(p);
-    float a = mod(atan(p.x, p.y) + 1.0472, 2.0944) - 1.0472;
+    float a = mod(atan(p.x, abs(p.y) < 1e-9 ? 1e-9 : p.y) + 1.0472, 2.0944) - 1.0472;
     p = len * vec2(sin(a), cos(a));
     float a0 = 0.45;
     float halfLen = a0 * 1.7320508;
