@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from synthgen.sources.shader.config import PROGRAM_CACHE
+
 PRELUDE = """#version 330
 uniform vec3 iResolution;
 uniform float iTime;
@@ -88,7 +90,9 @@ def wrap_program(code: str) -> str:
 class ShaderRenderer:
     """One GL context rendering programs at a fixed size. Not thread-safe; one per worker."""
 
-    def __init__(self, width: int, height: int, device_index: int | None = None, cache_size: int = 512) -> None:
+    def __init__(
+        self, width: int, height: int, device_index: int | None = None, cache_size: int = PROGRAM_CACHE
+    ) -> None:
         import moderngl  # imported here so recipe validation never needs GL
 
         self._moderngl = moderngl
