@@ -203,9 +203,9 @@ def shaders_generate(count: int, seed: int, out_dir: str) -> None:
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     for program in generate_programs(count, seed):
-        header = f"// name: {program.name}\n// tags: {', '.join(program.tags)}\n// licence: {program.licence}\n"
+        # The code starts with its own `// name:` / `// tags:` / `// licence:` header.
         name = program.id.removeprefix("generated/").replace("/", "-")
-        (folder / f"generated-{name}.frag").write_text(header + program.code)
+        (folder / f"generated-{name}.frag").write_text(program.code)
     click.echo(f"wrote {count} programs (seed {seed}) to {folder}")
 
 

@@ -157,6 +157,8 @@ def format_validation_error(err: ValidationError) -> str:
             del loc[1]
         # Shorthand validators ("function-before[...]") add non-field entries.
         loc = [part for part in loc if not part.startswith(("function-", "literal["))]
+        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc.append("kind")
         message = _message(error)
         items.append(f"{'.'.join(loc) or '(top level)'}: {message}")
     shown = "; ".join(items[:3])

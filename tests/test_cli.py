@@ -148,3 +148,17 @@ def test_shaders_check_reports_errors_with_their_line_and_writes_the_good_list(t
     assert rendered.exit_code == 0, rendered.output
     report = json.loads(invoke("inspect", str(tmp_path / "out"), "--json").output)
     assert report["nsamples"] == 4
+
+
+def test_shaders_generate_writes_the_programs_a_recipe_generates(tmp_path: Path):
+    from synthgen.sources.shader.config import ProgramSetEntry
+    from synthgen.sources.shader.programs import load_program_set
+
+    result = invoke("shaders", "generate", "--count", "5", "--seed", "3", "--out", str(tmp_path / "gen"))
+    assert result.exit_code == 0 and "wrote 5 programs (seed 3)" in result.output
+    files = sorted((tmp_path / "gen").glob("*.frag"))
+    assert [f.name for f in files] == [f"generated-3-{i:06d}.frag" for i in range(5)]
+    from_files = load_program_set([ProgramSetEntry(path=str(tmp_path / "gen"))]).programs
+    in_memory = load_program_set([ProgramSetEntry(generate=5, seed=3)]).programs
+    assert [p.code for p in from_files] == [p.code for p in in_memory]
+    assert [p.tags for p in from_files] == [p.tags for p in in_memory]

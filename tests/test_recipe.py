@@ -52,8 +52,8 @@ def test_hash_names_the_resolved_recipe():
         ),
         ({**MINIMAL, "image": {"format": "gif"}}, "image.format: Input should be 'jpg', 'png' or 'webp'"),
         ({**MINIMAL, "image": {"size": [4, 4]}}, "image.size: each side must be between 8 and 8192"),
-        ({**MINIMAL, "source": {"kind": "nope"}}, "source.kind:"),
-        ({**MINIMAL, "source": {}}, "source.kind: required key is missing"),
+        ({**MINIMAL, "source": {"kind": "nope"}}, "source.kind: unknown kind 'nope'; known kinds: noise, shader"),
+        ({**MINIMAL, "source": {}}, "source.kind: missing `kind` (one of noise, shader)"),
         ({**MINIMAL, "name": "a/b"}, "name: String should match pattern"),
         (
             {**MINIMAL, "source": {"kind": "shader", "programs": []}},

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -214,3 +215,23 @@ def test_resume_after_an_interrupted_render_equals_a_clean_render(
     assert "shards kept from an earlier run" in stdout.decode()
     assert corpus_bytes(killed) == corpus_bytes(clean)
     assert not [p for p in killed.iterdir() if p.name.startswith(".synthgen-tmp")]
+
+
+def test_a_generated_program_set_renders_with_blocked_sampling(make_recipe, tmp_path: Path):
+    recipe = load_recipe(
+        make_recipe(
+            count=24,
+            shard={"samples": 12},
+            source={"programs": [{"generate": 6, "seed": 1}], "sampling": {"mode": "blocked", "block": 3}},
+        )
+    )
+    render_corpus(recipe, str(tmp_path / "out"), progress=False)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    urls = [str(tmp_path / "out" / s["url"]) for s in manifest["shardlist"]]
+    metas = [s["json"] for s in wds.WebDataset(urls, shardshuffle=False).decode()]
+    ids = [m["program"]["id"] for m in metas]
+    assert all(i.startswith("generated/1/") for i in ids)
+    # Two blocks of 3 programs x 4 samples: each shard holds one block, each program 4 samples.
+    assert len(set(ids[:12])) == 3 and set(ids[:12]).isdisjoint(ids[12:])
+    failures = sum(manifest["failures"].values())
+    assert failures or sorted(Counter(ids).values()) == [4] * 6
