@@ -294,6 +294,9 @@ def test_program_lists_and_twigl_files(tmp_path: Path):
     (folder / "bad.txt").write_text("missing.frag\n")
     with pytest.raises(SourceError, match="bad.txt:1: no such program file 'missing.frag'"):
         load_program_set([ProgramSetEntry(path=str(folder / "bad.txt"))])
+    (folder / "loop.txt").write_text("loop.txt\n")
+    with pytest.raises(SourceError, match="loop.txt:1: a program list cannot name another list"):
+        load_program_set([ProgramSetEntry(path=str(folder / "loop.txt"))])
 
     twigl = tmp_path / "twigl"
     twigl.mkdir()

@@ -135,6 +135,8 @@ def _read_list(path: Path, fmt: str, result: ProgramSet) -> None:
         target = (path.parent / name).resolve()
         if not target.is_file():
             raise SourceError(f"source.programs: {path}:{number}: no such program file {name!r}")
+        if target.suffix == ".txt":
+            raise SourceError(f"source.programs: {path}:{number}: a program list cannot name another list")
         program_id = f"{path.stem}/{Path(name).with_suffix('').as_posix()}"
         found = ProgramSet(programs=[])
         _read_file(target, program_id, fmt, found)
