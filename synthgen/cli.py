@@ -23,6 +23,29 @@ _overrides = click.option(
     help="Override a recipe key, e.g. --set source.time.max=5 (repeatable; VALUE is YAML).",
 )
 _count = click.option("--count", type=click.IntRange(min=1), help="Override the recipe's sample count.")
+_storage = click.option(
+    "--storage-option",
+    "storage_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An fsspec storage option for a remote corpus, e.g. endpoint_url=http://127.0.0.1:9000 (repeatable).",
+)
+
+
+def parse_storage_options(items: tuple[str, ...]) -> dict[str, Any]:
+    """`KEY=VALUE` pairs as fsspec options; VALUE is read as YAML (numbers, true/false, mappings)."""
+    import yaml
+
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--storage-option")
+        try:
+            options[key] = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            options[key] = raw
+    return options
 
 
 class _Group(click.Group):
@@ -63,14 +86,41 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @_overrides
 @click.option("--overwrite", is_flag=True, help="Delete a corpus already in DEST and render it again.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: a process pool on this machine; ray: one task per shard on a Ray cluster.",
+)
+@click.option("--address", help="Ray cluster address (default: RAY_ADDRESS, or a local Ray).")
+@click.option(
+    "--gpus-per-task",
+    type=click.FloatRange(min=0),
+    help="Ray: GPUs per shard task (default: 1 if the cluster has GPUs).",
+)
+@_storage
 def render(
-    recipe: str, dest: str, count: int | None, workers: int, overrides: tuple[str, ...], overwrite: bool, quiet: bool
+    recipe: str,
+    dest: str,
+    count: int | None,
+    workers: int,
+    overrides: tuple[str, ...],
+    overwrite: bool,
+    quiet: bool,
+    executor: str,
+    address: str | None,
+    gpus_per_task: float | None,
+    storage_options: tuple[str, ...],
 ) -> None:
-    """Render RECIPE into a corpus of shards in DEST; an interrupted render resumes.
+    """Render RECIPE into a corpus of shards in DEST (a folder or a bucket URL); an interrupted
+    render resumes.
 
     \b
-    Example:
+    Examples:
       synthgen render recipes/demo-shaders.yaml --out out/demo --workers 2 --set image.size=128
+      synthgen render recipes/demo-shaders.yaml --out s3://bucket/demo --storage-option endpoint_url=http://127.0.0.1:9000
+      synthgen render recipes/shaders-bundled.yaml --out s3://bucket/bundled --executor ray --address auto
     """
     from synthgen.recipe import load_recipe
     from synthgen.render import render_corpus
@@ -82,8 +132,22 @@ def render(
 
         tqdm.write(f"warning: {subject}: {message}", file=sys.stderr)
 
+    if executor == "ray":
+        from synthgen.executors import RayExecutor
+
+        chosen = RayExecutor(address=address, gpus_per_task=gpus_per_task)
+    else:
+        from synthgen.executors import LocalExecutor
+
+        chosen = LocalExecutor(workers)
     summary = render_corpus(
-        loaded, dest, workers=workers, overwrite=overwrite, progress=not quiet, on_failure_subject=report
+        loaded,
+        dest,
+        executor=chosen,
+        overwrite=overwrite,
+        storage_options=parse_storage_options(storage_options),
+        progress=not quiet,
+        on_failure_subject=report,
     )
     click.echo(summary.line())
 
@@ -112,7 +176,8 @@ def validate(recipe: str, count: int | None, overrides: tuple[str, ...]) -> None
 @click.argument("corpus")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
 @click.option("--n", "count", type=click.IntRange(min=1), default=64, show_default=True, help="Samples to show.")
-def preview(corpus: str, out_path: str, count: int) -> None:
+@_storage
+def preview(corpus: str, out_path: str, count: int, storage_options: tuple[str, ...]) -> None:
     """Write a contact sheet of CORPUS's first samples: one sample's views side by side.
 
     \b
@@ -121,7 +186,7 @@ def preview(corpus: str, out_path: str, count: int) -> None:
     """
     from synthgen.corpus import write_preview
 
-    shown = write_preview(corpus, out_path, count)
+    shown = write_preview(corpus, out_path, count, storage_options=parse_storage_options(storage_options))
     click.echo(f"wrote {out_path}: {shown} samples")
 
 
@@ -135,7 +200,8 @@ def preview(corpus: str, out_path: str, count: int) -> None:
     help="Samples decoded for image statistics (0: all).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def inspect(corpus: str, samples: int, as_json: bool) -> None:
+@_storage
+def inspect(corpus: str, samples: int, as_json: bool, storage_options: tuple[str, ...]) -> None:
     """Report CORPUS: counts, shards, bytes, failures by reason, image statistics.
 
     \b
@@ -144,8 +210,67 @@ def inspect(corpus: str, samples: int, as_json: bool) -> None:
     """
     from synthgen.corpus import inspect_corpus
 
-    report = inspect_corpus(corpus, max_samples=samples or None)
+    report = inspect_corpus(corpus, max_samples=samples or None, storage_options=parse_storage_options(storage_options))
     click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
+
+
+@cli.command()
+@click.argument("local_corpus", type=click.Path(exists=True, file_okay=False))
+@click.argument("url")
+@_storage
+def push(local_corpus: str, url: str, storage_options: tuple[str, ...]) -> None:
+    """Upload a finished LOCAL_CORPUS to URL: files already there and identical are skipped, the
+    manifest goes last; an interrupted push resumes.
+
+    \b
+    Example:
+      synthgen push out/demo s3://bucket/demo --storage-option endpoint_url=http://127.0.0.1:9000
+    """
+    from tqdm import tqdm
+
+    from synthgen.export.push import push_corpus
+
+    with tqdm(unit="B", unit_scale=True, desc="push", dynamic_ncols=True, file=sys.stderr) as bar:
+        summary = push_corpus(
+            local_corpus, url, parse_storage_options(storage_options), on_file=lambda name, size: bar.update(size)
+        )
+    click.echo(summary.line())
+
+
+@cli.command()
+@click.argument("corpus")
+@click.option("--decode", is_flag=True, help="Also decode every image and check its size.")
+@click.option(
+    "--repair", is_flag=True, help="Uncommit damaged shards so that the same render command renders them again."
+)
+@_storage
+def verify(corpus: str, decode: bool, repair: bool, storage_options: tuple[str, ...]) -> None:
+    """Re-read every shard of CORPUS (a folder or URL): sha256, sizes and sample counts against the
+    manifest, and every sample's key, index and fields. Exit status 0 when the corpus is whole,
+    1 when not (each bad shard and sample is named).
+
+    \b
+    Examples:
+      synthgen verify s3://bucket/demo --storage-option endpoint_url=http://127.0.0.1:9000
+      synthgen verify out/demo --repair && synthgen render recipes/demo-shaders.yaml --out out/demo
+    """
+    from tqdm import tqdm
+
+    from synthgen.corpus import mark_for_rerender, verify_corpus
+
+    options = parse_storage_options(storage_options)
+    with tqdm(unit="shard", desc="verify", dynamic_ncols=True, file=sys.stderr) as bar:
+        shards, samples, problems = verify_corpus(corpus, options, decode=decode, on_shard=lambda name: bar.update(1))
+    for problem in problems:
+        click.echo(problem.line())
+    if problems:
+        bad = len({p.shard for p in problems})
+        click.echo(f"{corpus}: NOT whole: {len(problems)} problems in {bad} files")
+        if repair:
+            redo = mark_for_rerender(corpus, problems, options)
+            click.echo(f"uncommitted {len(redo)} shards: run the same render command again to render them")
+        sys.exit(1)
+    click.echo(f"{corpus}: whole: {shards} shards, {samples} samples verified")
 
 
 @cli.group()

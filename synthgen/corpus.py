@@ -1,12 +1,16 @@
-"""Reading a corpus back: its manifest (or sidecars, while incomplete), samples, report and preview."""
+"""Reading a corpus back: its manifest (or sidecars, while incomplete), samples, report, preview
+and verification."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import math
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
 
 import numpy as np
 from PIL import Image
@@ -85,9 +89,11 @@ def sample_images(sample: dict[str, Any]) -> list[np.ndarray]:
     return images
 
 
-def inspect_corpus(url: str, max_samples: int | None = 1000) -> dict[str, Any]:
+def inspect_corpus(
+    url: str, max_samples: int | None = 1000, storage_options: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Counts and bytes from the manifest or sidecars; image statistics from decoded samples."""
-    corpus = Corpus(url)
+    corpus = Corpus(url, storage_options)
     total = np.zeros(3)
     total_sq = np.zeros(3)
     pixels = 0
@@ -138,9 +144,11 @@ def inspect_corpus(url: str, max_samples: int | None = 1000) -> dict[str, Any]:
     }
 
 
-def write_preview(url: str, out_path: str, count: int = 64, thumb: int = 128) -> int:
+def write_preview(
+    url: str, out_path: str, count: int = 64, thumb: int = 128, storage_options: dict[str, Any] | None = None
+) -> int:
     """A contact sheet PNG of the first `count` samples: each sample's views side by side in a row."""
-    groups = [sample_images(sample) for sample in Corpus(url).samples(count)]
+    groups = [sample_images(sample) for sample in Corpus(url, storage_options).samples(count)]
     views = max(len(g) for g in groups)
     height, width = groups[0][0].shape[:2]
     scale = min(1.0, thumb / max(height, width))
@@ -163,3 +171,145 @@ def write_preview(url: str, out_path: str, count: int = 64, thumb: int = 128) ->
             sheet.paste(tile, (x0 + v * (cell_w + gap), y0))
     sheet.save(out_path, format="PNG")
     return len(groups)
+
+
+@dataclass
+class Problem:
+    shard: str
+    message: str
+    sample: str | None = None
+
+    def line(self) -> str:
+        return f"{self.shard}: " + (f"sample {self.sample}: " if self.sample else "") + self.message
+
+
+def verify_corpus(
+    url: str,
+    storage_options: dict[str, Any] | None = None,
+    decode: bool = False,
+    on_shard: Callable[[str], None] | None = None,
+) -> tuple[int, int, list[Problem]]:
+    """Re-read every shard of a complete corpus: sha256, size and sample count against the manifest,
+    then each sample's key, index and fields (and, with `decode`, its images).
+
+    Returns (shards read, samples read, problems); no problems means the corpus is whole.
+    """
+    corpus = Corpus(url, storage_options)
+    if corpus.manifest is None:
+        return 0, 0, [Problem(MANIFEST_NAME, "missing: the corpus is incomplete (run the render again to finish it)")]
+    recipe = corpus.manifest.get("recipe", {})
+    fmt = recipe.get("image", {}).get("format", "jpg")
+    views = int(recipe.get("views", 1))
+    size = tuple(recipe.get("image", {}).get("size", ()))
+    problems: list[Problem] = []
+    samples = 0
+    first = 0
+    for entry in corpus.manifest["shardlist"]:
+        name, expected = entry["url"], int(entry["nsamples"])
+        found = _verify_shard(corpus, entry, first, fmt, views, size, decode, problems)
+        samples += found
+        first += expected
+        if on_shard is not None:
+            on_shard(name)
+    return len(corpus.shards), samples, problems
+
+
+def _verify_shard(
+    corpus: Corpus,
+    entry: dict[str, Any],
+    first: int,
+    fmt: str,
+    views: int,
+    size: tuple[int, ...],
+    decode: bool,
+    problems: list[Problem],
+) -> int:
+    name = entry["url"]
+    info = corpus.dest.info(name)
+    if info is None:
+        problems.append(Problem(name, "missing"))
+        return 0
+    if int(info["size"]) != int(entry["filesize"]):
+        problems.append(Problem(name, f"size {info['size']} bytes, the manifest says {entry['filesize']}"))
+    expected_fields = {fmt, *(f"view{v}.{fmt}" for v in range(1, views)), "json"}
+    count = 0
+    with corpus.dest.open(name) as raw:
+        stream = _HashingReader(raw)
+        try:
+            for count, sample in enumerate(iter_tar_samples(stream, where=name), 1):
+                index = first + count - 1
+                problems += [
+                    Problem(name, m, sample["__key__"])
+                    for m in _sample_problems(sample, index, expected_fields, size, decode)
+                ]
+        except CorpusError as err:
+            problems.append(Problem(name, str(err).removeprefix(f"{name}: ")))
+        stream.read_to_end()
+    if count != int(entry["nsamples"]):
+        problems.append(Problem(name, f"{count} samples, the manifest says {entry['nsamples']}"))
+    if stream.sha256.hexdigest() != entry["sha256"]:
+        problems.append(Problem(name, "sha256 differs from the manifest: the shard is damaged"))
+    return count
+
+
+def _sample_problems(
+    sample: dict[str, Any], index: int, fields: set[str], size: tuple[int, ...], decode: bool
+) -> list[str]:
+    problems = []
+    key = sample["__key__"]
+    if key != f"{index:012d}":
+        problems.append(f"key out of place (expected {index:012d})")
+    missing = sorted(fields - set(sample))
+    if missing:
+        problems.append(f"missing {', '.join(missing)}")
+    if "json" in sample:
+        try:
+            meta = json.loads(sample["json"])
+            if meta.get("index") != index or meta.get("key") != key:
+                problems.append(f"json names sample {meta.get('index')!r} (key {meta.get('key')!r})")
+        except (ValueError, AttributeError):
+            problems.append("json is not valid JSON")
+    if "cls" in sample and not sample["cls"].strip().lstrip(b"-").isdigit():
+        problems.append(f"cls is not an integer: {sample['cls'][:20]!r}")
+    if decode:
+        for field in sorted(fields - {"json"} - set(missing)):
+            try:
+                image = decode_image(sample[field])
+            except Exception as err:  # Pillow raises many types for bad bytes
+                problems.append(f"{field} does not decode: {err}")
+                continue
+            if size and (image.shape[1], image.shape[0]) != size:
+                problems.append(f"{field} is {image.shape[1]}x{image.shape[0]}, the recipe says {size[0]}x{size[1]}")
+    return problems
+
+
+def mark_for_rerender(url: str, problems: list[Problem], storage_options: dict[str, Any] | None = None) -> list[str]:
+    """Uncommit the shards with problems (their sidecars and the manifest go), so that rendering the
+    recipe again renders exactly those shards. Returns the shard names uncommitted."""
+    dest = Destination(url, storage_options)
+    bad = sorted({p.shard for p in problems if _SHARD_FILE.match(p.shard)})
+    dest.remove(MANIFEST_NAME)
+    for name in bad:
+        dest.remove(name.removesuffix(".tar") + ".json")
+    return bad
+
+
+class _HashingReader(io.RawIOBase):
+    """Reads from `source` while computing the sha256 of every byte read."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self.source = source
+        self.sha256 = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.source.read(len(buffer))
+        self.sha256.update(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+    def read_to_end(self) -> None:
+        while self.read(1 << 20):
+            pass

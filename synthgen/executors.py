@@ -13,14 +13,21 @@ import queue
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
+from synthgen.errors import SynthgenError
 from synthgen.export.shards import ShardRecord
 from synthgen.plan import ShardTask
 from synthgen.processes import die_with_parent
 
 Progress = Callable[[int], None]
 ShardFn = Callable[[ShardTask, "str | None", Progress], ShardRecord]
+
+
+class Executor(Protocol):
+    """Runs `fn` for every task; yields each task's record as it completes."""
+
+    def run(self, fn: ShardFn, tasks: Sequence[ShardTask], on_progress: Progress) -> Iterator[ShardRecord]: ...
 
 
 def available_gpus() -> list[str]:
@@ -106,18 +113,82 @@ def _init_worker(progress_queue: Any, slots: Any, devices: list[str]) -> None:
 
 
 def _run_task(fn: ShardFn, task: ShardTask) -> ShardRecord:
-    pending = 0
-    last = time.monotonic()
-
-    def progress(n: int) -> None:
-        # Batched, so the queue carries a few messages a second, not one per sample.
-        nonlocal pending, last
-        pending += n
-        if time.monotonic() - last > 0.25:
-            _worker["queue"].put(pending)
-            pending, last = 0, time.monotonic()
-
+    progress = _batched(_worker["queue"].put)
     record = fn(task, _worker["device"], progress)
-    if pending:
-        _worker["queue"].put(pending)
+    progress.flush()
+    return record
+
+
+class _batched:
+    """A progress callback that forwards counts a few times a second (and the rest when asked),
+    so a queue between processes carries a few messages a second, not one per sample."""
+
+    def __init__(self, send: Callable[[int], Any], interval: float = 0.25) -> None:
+        self.send, self.interval = send, interval
+        self.pending, self.last = 0, time.monotonic()
+
+    def __call__(self, n: int) -> None:
+        self.pending += n
+        if time.monotonic() - self.last > self.interval:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.send(self.pending)
+        self.pending, self.last = 0, time.monotonic()
+
+
+class RayExecutor:
+    """One Ray task per shard on a Ray cluster (`pip install 'synthgen[ray]'`).
+
+    Tasks a worker dies in are retried (`max_retries`); a task asks for `gpus_per_task` GPUs
+    (default: 1 when the cluster has GPUs), and Ray makes its GPU `cuda:0` inside the task.
+    Progress from the tasks reaches the driver through a Ray queue.
+    """
+
+    def __init__(self, address: str | None = None, gpus_per_task: float | None = None, max_retries: int = 3) -> None:
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            raise SynthgenError("--executor ray needs Ray: pip install 'synthgen[ray]'") from None
+        self.address = address
+        self.gpus_per_task = gpus_per_task
+        self.max_retries = max_retries
+
+    def run(self, fn: ShardFn, tasks: Sequence[ShardTask], on_progress: Progress) -> Iterator[ShardRecord]:
+        if not tasks:
+            return
+        import ray
+        from ray.util.queue import Queue
+
+        if not ray.is_initialized():
+            ray.init(address=self.address, include_dashboard=False, logging_level="warning")
+        gpus = self.gpus_per_task
+        if gpus is None:
+            gpus = 1.0 if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
+        progress_queue = Queue()
+        remote = ray.remote(num_cpus=1, num_gpus=gpus, max_retries=self.max_retries)(_run_ray_task)
+        pending = [remote.remote(fn, task, progress_queue, gpus > 0) for task in tasks]
+        try:
+            while pending:
+                done, pending = ray.wait(pending, num_returns=1, timeout=0.2)
+                for n in progress_queue.get_nowait_batch(progress_queue.qsize()):
+                    on_progress(n)
+                for ref in done:
+                    yield ray.get(ref)
+            for n in progress_queue.get_nowait_batch(progress_queue.qsize()):
+                on_progress(n)
+        except BaseException:
+            for ref in pending:
+                ray.cancel(ref, force=True)
+            raise
+        finally:
+            progress_queue.shutdown()
+
+
+def _run_ray_task(fn: ShardFn, task: ShardTask, progress_queue: Any, use_gpu: bool) -> ShardRecord:
+    """A shard on a Ray worker; Ray restricts the worker to its GPU, which is then `cuda:0`."""
+    progress = _batched(progress_queue.put_nowait)
+    record = fn(task, "cuda:0" if use_gpu else None, progress)
+    progress.flush()
     return record

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from synthgen import __version__
 from synthgen.errors import CorpusError, SourceError
-from synthgen.executors import LocalExecutor, Progress
+from synthgen.executors import Executor, LocalExecutor, Progress
 from synthgen.export.encode import encode_image
 from synthgen.export.shards import MANIFEST_NAME, ShardRecord, ShardWriter, build_manifest
 from synthgen.export.storage import Destination
@@ -89,6 +89,7 @@ def render_corpus(
     dest_url: str,
     *,
     workers: int = 1,
+    executor: Executor | None = None,
     overwrite: bool = False,
     storage_options: dict[str, Any] | None = None,
     progress: bool = True,
@@ -96,6 +97,7 @@ def render_corpus(
 ) -> RenderSummary:
     """Render `recipe` into `dest_url`, resuming whatever an earlier run committed there.
 
+    Shards run on `executor` (default: a local pool of `workers` processes).
     `on_failure_subject(subject, message)` is called once per new culprit (e.g. a program that
     does not compile) as shards complete.
     """
@@ -131,7 +133,7 @@ def render_corpus(
     )
     try:
         with release_worker_sources(), bar:
-            for record in LocalExecutor(workers).run(shard_fn, todo, bar.update):
+            for record in (executor or LocalExecutor(workers)).run(shard_fn, todo, bar.update):
                 records[record.shard] = record
                 summary.add(record, on_failure_subject)
     except BaseException:

@@ -1,20 +1,29 @@
-"""Destinations: a folder named by a local path or any fsspec URL.
+"""Destinations: a folder named by a local path or any fsspec URL (s3://, gs://, memory://, ...).
 
-Files are committed atomically: written under a temporary name and renamed (local), or staged
-locally and uploaded, then checked (other filesystems). Readers never see a half-written file
-under its final name.
+Files are committed atomically. Locally: written under a temporary name and renamed. Elsewhere:
+staged in a local temporary file, uploaded, and checked (size, plus the object's MD5 where the
+store reports one as its ETag, as S3 does for single-part uploads) before the caller records
+them as committed. Readers never see a half-written file under its final name.
+
+Transient store errors (timeouts, resets, 5xx, throttling) are retried with exponential backoff;
+permanent ones (access denied, a missing bucket) fail at once with one clear line. Credentials
+and endpoints come the usual way (environment, AWS profiles) or as storage options; they are
+never printed nor written anywhere.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import importlib
 import os
 import posixpath
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
@@ -22,6 +31,9 @@ from fsspec.implementations.local import LocalFileSystem
 from synthgen.errors import CorpusError, StorageError
 
 TEMP_PREFIX = ".synthgen-tmp-"
+# Seconds to wait before each retry of a transient store error (then give up).
+RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
+_T = TypeVar("_T")
 
 
 class Destination:
@@ -29,59 +41,76 @@ class Destination:
 
     def __init__(self, url: str | os.PathLike[str], storage_options: dict[str, Any] | None = None) -> None:
         self.url = str(url)
+        self.storage_options = dict(storage_options or {})
         try:
-            self.fs, self.root = fsspec.core.url_to_fs(self.url, **(storage_options or {}))
-        except (ValueError, ImportError) as err:
-            raise StorageError(f"{self.url}: cannot open destination: {err}") from None
+            self.fs, self.root = fsspec.core.url_to_fs(self.url, **self.storage_options)
+        except (ValueError, ImportError, TypeError) as err:
+            raise StorageError(f"{self.url}: cannot open destination: {_describe(err)}") from None
         self.is_local = isinstance(self.fs, LocalFileSystem)
         self.root = self.root.rstrip("/") or "/"
 
     def path(self, name: str) -> str:
         return posixpath.join(self.root, name)
 
+    # -- reading -------------------------------------------------------------------------------
+
     def check_usable(self) -> None:
-        """Fail clearly if the destination exists but is not a folder."""
-        if self.fs.isfile(self.root):
+        """Fail clearly, before any work, if the destination is a file, or its bucket is missing or
+        not ours to use (on object stores this also checks the credentials)."""
+        if not self.is_local and _BUCKET_STORES.intersection(_protocols(self.fs)):
+            bucket = self.root.split("/", 1)[0]
+            try:
+                # info, not exists: exists() answers False for access denied and for no connection.
+                self._retrying("reach the bucket", lambda: self.fs.info(bucket))
+            except CorpusError:
+                raise CorpusError(f"{self.url}: the bucket {bucket!r} does not exist (create it first)") from None
+        if self._retrying("check", lambda: self.fs.isfile(self.root)):
             raise CorpusError(f"{self.url}: destination is a file, not a folder")
 
     def exists(self, name: str) -> bool:
-        return self.fs.exists(self.path(name))
+        return self._retrying(f"look up {name}", lambda: self.fs.exists(self.path(name)))
 
     def size(self, name: str) -> int | None:
+        info = self.info(name)
+        return None if info is None else int(info["size"])
+
+    def info(self, name: str) -> dict[str, Any] | None:
+        """The store's metadata of `name` (size, ETag, ...), or None if there is no such file."""
         try:
-            return int(self.fs.size(self.path(name)))
-        except FileNotFoundError:
+            return self._retrying(f"look up {name}", lambda: self.fs.info(self.path(name)))
+        except CorpusError:
             return None
 
     def read_bytes(self, name: str) -> bytes:
-        try:
-            return self.fs.cat_file(self.path(name))
-        except FileNotFoundError:
-            raise CorpusError(f"{self.url}: {name} not found") from None
-        except OSError as err:
-            raise StorageError(f"{self.url}: cannot read {name}: {err}") from None
+        return self._retrying(f"read {name}", lambda: self.fs.cat_file(self.path(name)))
 
     def open(self, name: str) -> IO[bytes]:
-        try:
-            return self.fs.open(self.path(name), "rb")
-        except FileNotFoundError:
-            raise CorpusError(f"{self.url}: {name} not found") from None
+        return self._retrying(f"open {name}", lambda: self.fs.open(self.path(name), "rb"))
 
     def listdir(self) -> list[str]:
         """File names directly in the destination (empty if it does not exist yet)."""
-        if not self.fs.isdir(self.root):
-            return []
-        return sorted(posixpath.basename(p.rstrip("/")) for p in self.fs.ls(self.root, detail=False))
+
+        def names() -> list[str]:
+            if not self.fs.isdir(self.root):
+                return []
+            self.fs.invalidate_cache(self.root)  # another process may have written since
+            return sorted(posixpath.basename(p.rstrip("/")) for p in self.fs.ls(self.root, detail=False))
+
+        return self._retrying("list", names)
+
+    # -- writing -------------------------------------------------------------------------------
 
     def remove(self, name: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self.fs.rm_file(self.path(name))
+        with contextlib.suppress(CorpusError):
+            self._retrying(f"remove {name}", lambda: self.fs.rm_file(self.path(name)))
 
     def remove_temporaries(self) -> None:
-        """Delete what an interrupted render left half-written."""
-        for name in self.listdir():
-            if name.startswith(TEMP_PREFIX):
-                self.remove(name)
+        """Delete what an interrupted render left half-written (local folders only: elsewhere
+        temporaries are staged on the local disk, never in the destination)."""
+        if self.is_local:
+            for name in self.listdir():
+                if name.startswith(TEMP_PREFIX):
+                    self.remove(name)
 
     def write_bytes(self, name: str, data: bytes) -> None:
         """Write a small file atomically."""
@@ -90,36 +119,136 @@ class Destination:
 
     @contextlib.contextmanager
     def staging(self, name: str) -> Iterator[IO[bytes]]:
-        """A file to write `name` into; it appears under its name only if the block succeeds."""
-        try:
-            self.fs.makedirs(self.root, exist_ok=True)
-        except OSError as err:
-            raise StorageError(f"{self.url}: cannot create destination: {err}") from None
+        """A file to write `name` into; it appears under its name, whole, only if the block succeeds."""
         if self.is_local:
-            temp = Path(self.path(f"{TEMP_PREFIX}{uuid.uuid4().hex[:12]}-{name}"))
-            try:
-                with open(temp, "wb") as out:
-                    yield out
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(temp, self.path(name))
-                _fsync_folder(self.root)  # the rename itself survives a power cut
-            except OSError as err:
-                raise StorageError(f"{self.url}: cannot write {name}: {err}") from None
-            finally:
-                temp.unlink(missing_ok=True)
+            with self._local_staging(name) as out:
+                yield out
             return
         with tempfile.NamedTemporaryFile(prefix=TEMP_PREFIX, suffix=f"-{name}") as out:
             yield out
             out.flush()
-            size = out.tell()
+            self.upload(out.name, name)
+
+    @contextlib.contextmanager
+    def _local_staging(self, name: str) -> Iterator[IO[bytes]]:
+        try:
+            os.makedirs(self.root, exist_ok=True)
+        except OSError as err:
+            raise StorageError(f"{self.url}: cannot create destination: {_describe(err)}") from None
+        temp = Path(self.path(f"{TEMP_PREFIX}{uuid.uuid4().hex[:12]}-{name}"))
+        try:
+            with open(temp, "wb") as out:
+                yield out
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temp, self.path(name))
+            _fsync_folder(self.root)  # the rename itself survives a power cut
+        except OSError as err:
+            raise StorageError(f"{self.url}: cannot write {name}: {_describe(err)}") from None
+        finally:
+            temp.unlink(missing_ok=True)
+
+    def upload(self, local_path: str | os.PathLike[str], name: str) -> None:
+        """Upload a local file as `name` and check that the store holds it whole."""
+        size = os.path.getsize(local_path)
+        md5 = _md5_of(local_path)
+        if self.is_local:
+            with open(local_path, "rb") as source, self._local_staging(name) as out:
+                while chunk := source.read(1 << 20):
+                    out.write(chunk)
+            return
+
+        def put_and_check() -> None:
+            self.fs.put_file(str(local_path), self.path(name))
+            self.fs.invalidate_cache(self.path(name))
+            if not same_content(self.fs.info(self.path(name)), size, md5):
+                raise _Incomplete(f"upload of {name} did not arrive whole")
+
+        self._retrying(f"upload {name}", put_and_check)
+
+    def holds_copy_of(self, local_path: str | os.PathLike[str], name: str) -> bool:
+        """True if `name` here has the size (and, where the store reports it, the MD5) of a local file."""
+        info = self.info(name)
+        return info is not None and same_content(info, os.path.getsize(local_path), _md5_of(local_path))
+
+    # -- errors --------------------------------------------------------------------------------
+
+    def _retrying(self, what: str, operation: Callable[[], _T]) -> _T:
+        """Run a store operation, retrying transient errors; raise one clear error otherwise."""
+        for delay in (*RETRY_DELAYS, None):
             try:
-                self.fs.put_file(out.name, self.path(name))
-            except OSError as err:
-                raise StorageError(f"{self.url}: cannot upload {name}: {err}") from None
-            if self.size(name) != size:
-                self.remove(name)
-                raise StorageError(f"{self.url}: upload of {name} did not arrive whole")
+                return operation()
+            except FileNotFoundError as err:
+                raise CorpusError(f"{self.url}: cannot {what}: {_not_found(err)}") from None
+            except PermissionError as err:
+                raise StorageError(
+                    f"{self.url}: cannot {what}: access denied ({_describe(err)}); check the credentials "
+                    "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or --storage-option key=... secret=...)"
+                ) from None
+            except Exception as err:  # stores raise their own types (botocore, aiohttp, ...)
+                if delay is None or not _transient(err):
+                    raise StorageError(f"{self.url}: cannot {what}: {_describe(err)}") from None
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+
+# Filesystems whose first path component is a bucket that must exist beforehand.
+_BUCKET_STORES = {"s3", "s3a", "gs", "gcs", "az", "abfs", "oss"}
+
+
+def _protocols(fs: fsspec.AbstractFileSystem) -> set[str]:
+    protocol = fs.protocol
+    return {protocol} if isinstance(protocol, str) else set(protocol)
+
+
+class _Incomplete(Exception):
+    """An upload that the store reports with the wrong size or checksum (retried)."""
+
+
+def same_content(info: dict[str, Any] | None, size: int, md5: str) -> bool:
+    """Whether a store's metadata matches a file of `size` bytes and MD5 `md5`.
+
+    Size always; the MD5 where the store gives it: S3's ETag of a single-part upload is the
+    object's MD5 (a multipart ETag, with a `-`, is not, and botocore checksums each part itself).
+    """
+    if info is None or int(info.get("size", -1)) != size:
+        return False
+    etag = str(info.get("ETag", info.get("etag", ""))).strip('"')
+    return not etag or "-" in etag or len(etag) != 32 or etag == md5
+
+
+def _md5_of(path: str | os.PathLike[str]) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as source:
+        while chunk := source.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _transient(err: BaseException) -> bool:
+    """Timeouts, connection problems, 5xx and throttling are worth retrying; the rest is not."""
+    if isinstance(err, (_Incomplete, TimeoutError, ConnectionError)):
+        return True
+    text = f"{type(err).__name__} {err}".lower()
+    permanent = ("invalid", "nosuchbucket", "bucket does not exist", "not empty", "is a directory", "readonly")
+    if any(word in text for word in permanent):
+        return False
+    transient = ("timeout", "timed out", "connect", "reset", "broken pipe", "throttl", "slowdown", "slow down",
+                 "503", "500", "502", "504", "internalerror", "service unavailable", "temporarily")  # fmt: skip
+    return any(word in text for word in transient)
+
+
+def _not_found(err: BaseException) -> str:
+    text = _describe(err)
+    if "specified bucket does not exist" in text.lower() or "nosuchbucket" in text.lower():
+        return f"the bucket does not exist ({text})"
+    return f"not found ({text})"
+
+
+def _describe(err: BaseException) -> str:
+    """An exception as one short line (no tracebacks, no request dumps)."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _fsync_folder(path: str) -> None:
@@ -134,3 +263,24 @@ def _fsync_folder(path: str) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def register_webdataset_opener(
+    storage_options: dict[str, Any] | None = None, protocols: tuple[str, ...] = ("s3", "gs", "gcs")
+) -> None:
+    """Let webdataset open `protocols` URLs through fsspec, with these storage options.
+
+    webdataset opens `s3://` and the like with command-line tools; this makes it read shards the
+    way synthgen does (same credentials, endpoint and retries of the store's client):
+
+        register_webdataset_opener({"endpoint_url": "http://127.0.0.1:9000"})
+        wds.WebDataset("s3://bucket/corpus/shard-{000000..000009}.tar")
+    """
+    # The module, not the `gopen` function that webdataset's package namespace exports.
+    gopen = importlib.import_module("webdataset.gopen")
+
+    def open_with_fsspec(url: str, mode: str = "rb", bufsize: int = 8192, **_: Any) -> IO[bytes]:
+        return fsspec.open(url, mode, **(storage_options or {})).open()
+
+    for protocol in protocols:
+        gopen.gopen_schemes[protocol] = open_with_fsspec
