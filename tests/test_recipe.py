@@ -6,8 +6,10 @@ import pytest
 
 from synthgen.errors import RecipeError
 from synthgen.recipe import apply_override, load_recipe, parse_recipe
+from synthgen.sources import SOURCES
 
 MINIMAL = {"name": "r", "count": 10, "source": {"kind": "shader"}}
+KINDS = ", ".join(sorted(SOURCES))
 
 
 def error_of(document: dict) -> str:
@@ -52,8 +54,9 @@ def test_hash_names_the_resolved_recipe():
         ),
         ({**MINIMAL, "image": {"format": "gif"}}, "image.format: Input should be 'jpg', 'png' or 'webp'"),
         ({**MINIMAL, "image": {"size": [4, 4]}}, "image.size: each side must be between 8 and 8192"),
-        ({**MINIMAL, "source": {"kind": "nope"}}, "source.kind: unknown kind 'nope'; known kinds: noise, shader"),
-        ({**MINIMAL, "source": {}}, "source.kind: missing `kind` (one of noise, shader)"),
+        ({**MINIMAL, "source": {"kind": "nope"}}, f"source.kind: unknown kind 'nope'; known kinds: {KINDS}"),
+        ({**MINIMAL, "source": {}}, f"source.kind: missing `kind` (one of {KINDS})"),
+        ({**MINIMAL, "source": {"kind": "shader", "time": {"min": 12}}}, "source.time.max: must be > min (12.0)"),
         ({**MINIMAL, "name": "a/b"}, "name: String should match pattern"),
         (
             {**MINIMAL, "source": {"kind": "shader", "programs": []}},

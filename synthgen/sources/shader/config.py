@@ -69,7 +69,7 @@ class TimeRange(StrictModel):
     """iTime of view 0 is drawn from U(min, max) seconds (Shaders21k: 0.1 to 10)."""
 
     min: float = Field(0.1, ge=0.0)
-    max: float = 10.0
+    max: float = Field(10.0, validate_default=True)  # checked against `min` even when not given
 
     @field_validator("max")
     @classmethod

@@ -1,0 +1,88 @@
+"""NoiseSource: sample i = one draw of a noise model's parameters, rendered as `views` images.
+
+Each sample draws from its own seed only (numpy PCG64): first its parameters, then one seed per
+view. The images are then made in batches with torch on the render device.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from synthgen.errors import SourceError
+from synthgen.seeds import sample_rng
+from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec, Source
+from synthgen.sources.noise.config import NoiseSourceConfig
+from synthgen.sources.noise.dead_leaves import DeadLeavesModel
+from synthgen.sources.noise.pyramid import auto_scales, max_scales
+from synthgen.sources.noise.statistical import Generated, StatisticalModel
+
+if TYPE_CHECKING:
+    from synthgen.recipe import Recipe
+
+
+class NoiseSource(Source):
+    kind = "noise"
+    # Samples per render call: their views go through the device together.
+    batch_size = 32
+    # torch threads while rendering on the CPU: one per worker; run `--workers` processes to use
+    # more cores. Measured with bench_noise.py --threads 2 on a 2-core VM: two threads were only
+    # 1.1-1.3x faster when the machine was otherwise idle, and 3-10x slower when other processes
+    # shared the cores (threads waiting on each other); the render's writer thread also needs a
+    # core to encode images.
+    cpu_threads = 1
+
+    @classmethod
+    def check(cls, recipe: Recipe) -> None:
+        config: NoiseSourceConfig = recipe.source  # type: ignore[assignment]
+        if config.wmm is not None and config.statistical_model in ("wmm", "spectrum_color_wmm"):
+            height, width = recipe.image.height, recipe.image.width
+            scales = config.wmm.scales or auto_scales(height, width)
+            if scales > max_scales(height, width):
+                raise SourceError(
+                    f"source.wmm.scales: {scales} pyramid levels need images of at least {4 << scales} pixels "
+                    f"a side (this recipe: {width}x{height}); at most {max_scales(height, width)} fit"
+                )
+
+    def __init__(self, recipe: Recipe, device: str | None = None) -> None:
+        super().__init__(recipe, device)
+        self.check(recipe)
+        self.config: NoiseSourceConfig = recipe.source  # type: ignore[assignment]
+        self.torch_device = torch.device(device or "cpu")
+        height, width = recipe.image.height, recipe.image.width
+        if self.config.model == "dead_leaves":
+            self.generator: DeadLeavesModel | StatisticalModel = DeadLeavesModel(
+                self.config, height, width, self.torch_device
+            )
+        else:
+            self.generator = StatisticalModel(self.config.model, self.config, height, width, self.torch_device)
+
+    def render(self, specs: Sequence[SampleSpec]) -> list[RenderedSample | SampleFailure]:
+        threads = self.cpu_threads if self.torch_device.type == "cpu" else None
+        with torch_threads(threads), torch.inference_mode():
+            draws = [self.generator.draw(sample_rng(spec.seed), spec.views) for spec in specs]
+            outputs = self.generator.render(draws)
+        return [self._sample(draw, output) for draw, output in zip(draws, outputs, strict=True)]
+
+    def _sample(self, draw: Any, output: Generated) -> RenderedSample | SampleFailure:
+        if output.failure is not None:
+            return SampleFailure("degenerate", self.config.model, output.failure)
+        meta = {"model": self.config.model, **self.generator.meta(draw), "views": output.views}
+        return RenderedSample(images=output.images, meta=meta)
+
+
+@contextlib.contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """Run the block with `count` torch threads (None: leave the setting alone)."""
+    previous = torch.get_num_threads()
+    if count is None or count == previous:
+        yield
+        return
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
