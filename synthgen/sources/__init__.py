@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Union
 
 from pydantic import Field
 
+from synthgen.sources.noise.config import NoiseSourceConfig
 from synthgen.sources.shader.config import ShaderSourceConfig
 
 if TYPE_CHECKING:
@@ -20,16 +21,12 @@ if TYPE_CHECKING:
 # kind -> "module:Class" of the implementation.
 SOURCES: dict[str, str] = {
     "shader": "synthgen.sources.shader.source:ShaderSource",
+    "noise": "synthgen.sources.noise.source:NoiseSource",
 }
 
-SOURCE_CONFIGS = (ShaderSourceConfig,)
-# With a single family the union collapses to that model; the discriminator applies once
-# there are two or more.
-SourceConfig = (
-    Annotated[Union[SOURCE_CONFIGS], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
-    if len(SOURCE_CONFIGS) > 1
-    else SOURCE_CONFIGS[0]
-)
+SOURCE_CONFIGS = (ShaderSourceConfig, NoiseSourceConfig)
+# The recipe's `source` section: the config model of the family its `kind` names.
+SourceConfig = Annotated[Union[SOURCE_CONFIGS], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
 
 
 def source_class(kind: str) -> type[Source]:
