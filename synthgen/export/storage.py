@@ -87,6 +87,18 @@ class Destination:
     def open(self, name: str) -> IO[bytes]:
         return self._retrying(f"open {name}", lambda: self.fs.open(self.path(name), "rb"))
 
+    def infos(self) -> dict[str, dict[str, Any]]:
+        """The store's metadata of every file here, by name, from one listing."""
+
+        def listing() -> dict[str, dict[str, Any]]:
+            if not self.fs.isdir(self.root):
+                return {}
+            self.fs.invalidate_cache(self.root)
+            entries = self.fs.ls(self.root, detail=True)
+            return {posixpath.basename(e["name"].rstrip("/")): e for e in entries if e.get("type") != "directory"}
+
+        return self._retrying("list", listing)
+
     def listdir(self) -> list[str]:
         """File names directly in the destination (empty if it does not exist yet)."""
 
@@ -148,10 +160,11 @@ class Destination:
         finally:
             temp.unlink(missing_ok=True)
 
-    def upload(self, local_path: str | os.PathLike[str], name: str) -> None:
-        """Upload a local file as `name` and check that the store holds it whole."""
+    def upload(self, local_path: str | os.PathLike[str], name: str, md5: str | None = None) -> None:
+        """Upload a local file as `name` and check that the store holds it whole (`md5`: the
+        file's MD5, if the caller has it)."""
         size = os.path.getsize(local_path)
-        md5 = _md5_of(local_path)
+        md5 = md5 or md5_of(local_path)
         if self.is_local:
             with open(local_path, "rb") as source, self._local_staging(name) as out:
                 while chunk := source.read(1 << 20):
@@ -165,11 +178,6 @@ class Destination:
                 raise _Incomplete(f"upload of {name} did not arrive whole")
 
         self._retrying(f"upload {name}", put_and_check)
-
-    def holds_copy_of(self, local_path: str | os.PathLike[str], name: str) -> bool:
-        """True if `name` here has the size (and, where the store reports it, the MD5) of a local file."""
-        info = self.info(name)
-        return info is not None and same_content(info, os.path.getsize(local_path), _md5_of(local_path))
 
     # -- errors --------------------------------------------------------------------------------
 
@@ -217,7 +225,7 @@ def same_content(info: dict[str, Any] | None, size: int, md5: str) -> bool:
     return not etag or "-" in etag or len(etag) != 32 or etag == md5
 
 
-def _md5_of(path: str | os.PathLike[str]) -> str:
+def md5_of(path: str | os.PathLike[str]) -> str:
     digest = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as source:
         while chunk := source.read(1 << 20):
