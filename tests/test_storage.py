@@ -226,3 +226,10 @@ def test_a_ray_render_is_byte_identical_to_the_local_one(make_recipe, tmp_path: 
     finally:
         ray.shutdown()
     assert local_bytes(tmp_path / "ray") == local_bytes(tmp_path / "local")
+
+
+def test_the_ray_executor_without_ray_says_how_to_install_it(make_recipe, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    result = invoke("render", str(make_recipe()), "--out", "unused", "--executor", "ray")
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: --executor ray needs Ray: pip install 'synthgen[ray]'"
