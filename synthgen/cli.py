@@ -394,6 +394,16 @@ def shaders_check(
     sys.exit(1 if failed else 0)
 
 
+def _register_family_commands() -> None:
+    """Commands that belong to one source family live with it."""
+    from synthgen.sources.diffusion.cli import diffusion
+
+    cli.add_command(diffusion)
+
+
+_register_family_commands()
+
+
 def format_report(report: dict[str, Any]) -> str:
     state = "complete" if report["complete"] else "INCOMPLETE: no manifest yet"
     per_image = report["filesize"] / max(report["nimages"], 1) / 1024

@@ -217,8 +217,10 @@ def render_shard(recipe: Recipe, dest: Destination, task: ShardTask, source: Sou
     subjects: dict[str, str] = {}
     with dest.staging(task.tar_name) as out:
         writer = ShardWriter(out)
-        # Encoding and tar writing run on a thread while the source renders the next batch.
-        with _Background(lambda item: writer.write(sample_fields(recipe, *item))) as background:
+        # Encoding and tar writing run on a thread while the source renders the next batch; the
+        # queue holds two batches so the source never waits for the writer to take one.
+        depth = max(8, 2 * source.batch_size)
+        with _Background(lambda item: writer.write(sample_fields(recipe, *item)), depth) as background:
             for begin in range(task.start, task.stop, source.batch_size):
                 indices = range(begin, min(begin + source.batch_size, task.stop))
                 for spec, sample in render_samples(recipe, source, indices, failures, subjects):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Union
 
 from pydantic import Field
 
+from synthgen.sources.diffusion.config import DiffusionSourceConfig
 from synthgen.sources.noise.config import NoiseSourceConfig
 from synthgen.sources.shader.config import ShaderSourceConfig
 
@@ -22,9 +23,10 @@ if TYPE_CHECKING:
 SOURCES: dict[str, str] = {
     "shader": "synthgen.sources.shader.source:ShaderSource",
     "noise": "synthgen.sources.noise.source:NoiseSource",
+    "diffusion": "synthgen.sources.diffusion.source:DiffusionSource",
 }
 
-SOURCE_CONFIGS = (ShaderSourceConfig, NoiseSourceConfig)
+SOURCE_CONFIGS = (ShaderSourceConfig, NoiseSourceConfig, DiffusionSourceConfig)
 # The recipe's `source` section: the config model of the family its `kind` names.
 SourceConfig = Annotated[Union[SOURCE_CONFIGS], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
 

@@ -1,0 +1,191 @@
+"""DiffusionSource: sample i = prompt i mod N, generated `views` times by a diffusers pipeline.
+
+The views of a sample are the images of one prompt, each from its own seed: StableRep's
+multi-positive groups. One pipeline call takes `batch_size` prompts with all their views, so
+each prompt is encoded once for all its images (`num_images_per_prompt`), and every call has
+the same shape: a short batch (the end of a shard, redraws) is padded, and the padding thrown
+away. The images then come to the CPU as uint8 at the stored size, and synthgen.render encodes
+and writes them on its background thread while the pipeline works on the next batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from synthgen.errors import SourceError
+from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec, Source
+from synthgen.sources.diffusion.config import DiffusionSourceConfig
+from synthgen.sources.diffusion.pipeline import diffusers_errors_only, load_pipeline, native_size
+from synthgen.sources.diffusion.prompts import Prompt, load_prompts
+
+if TYPE_CHECKING:
+    from synthgen.recipe import Recipe
+
+# Entropy that sets the view seeds apart from other uses of a sample's seed.
+_VIEW_STREAM = 0xD1FF
+
+
+def view_seeds(sample_seed: int, views: int) -> list[int]:
+    """One seed per view, from the sample's seed alone (63 bits, as synthgen.seeds).
+
+    View j's seed is the same whatever `views` is, and it never depends on the batch.
+    """
+    words = np.random.SeedSequence([sample_seed, _VIEW_STREAM]).generate_state(views, np.uint64)
+    return [int(word >> np.uint64(1)) for word in words]
+
+
+def fit(images: torch.Tensor, width: int, height: int) -> torch.Tensor:
+    """Resize (N, C, H, W) images to cover width x height, keeping their aspect ratio, then crop the centre.
+
+    Bicubic with antialiasing, on the images' device: a plain downscale when the aspect ratios agree
+    (StableRep: 512 generated, 256 stored). Values may overshoot [0, 1] a little; the caller clamps.
+    """
+    current_height, current_width = images.shape[-2:]
+    if (current_width, current_height) == (width, height):
+        return images
+    scale = max(width / current_width, height / current_height)
+    new_width = max(width, round(current_width * scale))
+    new_height = max(height, round(current_height * scale))
+    images = F.interpolate(images, size=(new_height, new_width), mode="bicubic", antialias=True, align_corners=False)
+    top, left = (new_height - height) // 2, (new_width - width) // 2
+    return images[..., top : top + height, left : left + width]
+
+
+@contextlib.contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """Run the block with `count` torch threads (None: leave the setting alone)."""
+    previous = torch.get_num_threads()
+    if count is None or count == previous:
+        yield
+        return
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+class DiffusionSource(Source):
+    kind = "diffusion"
+    # torch threads while generating on the CPU. One per worker, as the noise source: on a 2-core
+    # machine two threads made the tiny pipeline 5-15x slower whenever the other core was busy
+    # (the writer thread, another process), and one thread leaves a core to the writer.
+    # `--workers` processes use more cores.
+    cpu_threads = 1
+
+    @classmethod
+    def check(cls, recipe: Recipe) -> None:
+        # Only what the recipe alone can tell: the prompts file and the model are opened when the
+        # source is built, at render time, so recipes can be validated before they are in place.
+        config: DiffusionSourceConfig = recipe.source  # type: ignore[assignment]
+        if config.images_per_prompt is not None and config.images_per_prompt != recipe.views:
+            raise SourceError(
+                f"source.images_per_prompt: {config.images_per_prompt}, but views is {recipe.views}; a sample's "
+                f"views are its prompt's images: set views: {config.images_per_prompt} (and drop images_per_prompt)"
+            )
+
+    def __init__(self, recipe: Recipe, device: str | None = None) -> None:
+        super().__init__(recipe, device)
+        self.check(recipe)
+        self.config: DiffusionSourceConfig = recipe.source  # type: ignore[assignment]
+        # Prompts per pipeline call; the driver hands this many specs to `render`.
+        self.batch_size = self.config.batch_size
+        self.prompts = load_prompts(self.config.prompts)
+        self.torch_device = torch.device(device or "cpu")
+        self.pipeline = load_pipeline(self.config, self.torch_device)
+        self.generation_size = self.config.generation_size or native_size(self.pipeline)
+        # What every sample's json records about how it was made (its prompt and seeds come on top).
+        self.settings: dict[str, Any] = {
+            "model": self.config.model,
+            "pipeline": type(self.pipeline).__name__,
+            "scheduler": type(self.pipeline.scheduler).__name__,
+            "guidance_scale": self.config.guidance_scale,
+            "steps": self.config.steps,
+            "generation_size": list(self.generation_size),
+            "dtype": str(self.pipeline.dtype).removeprefix("torch."),
+        }
+        if self.config.revision is not None:
+            self.settings["revision"] = self.config.revision
+        if self.config.negative_prompt is not None:
+            self.settings["negative_prompt"] = self.config.negative_prompt
+
+    def render(self, specs: Sequence[SampleSpec]) -> list[RenderedSample | SampleFailure]:
+        results: list[RenderedSample | SampleFailure] = []
+        with torch_threads(self.cpu_threads if self.torch_device.type == "cpu" else None):
+            for begin in range(0, len(specs), self.batch_size):
+                results += self._render_batch(specs[begin : begin + self.batch_size])
+        return results
+
+    def _render_batch(self, specs: Sequence[SampleSpec]) -> list[RenderedSample | SampleFailure]:
+        views = specs[0].views
+        if any(spec.views != views for spec in specs):
+            raise SourceError("diffusion source: the samples of one batch must have the same number of views")
+        prompts = [self.prompts[spec.index % len(self.prompts)] for spec in specs]
+        seeds = [view_seeds(spec.seed, views) for spec in specs]
+        images, broken, flagged = self.generate([prompt.text for prompt in prompts], seeds)
+        results: list[RenderedSample | SampleFailure] = []
+        for k, (prompt, sample_seeds) in enumerate(zip(prompts, seeds, strict=True)):
+            group = slice(k * views, (k + 1) * views)
+            if broken[group].any():
+                # Half precision overflowing (e.g. SDXL's VAE in float16): redrawn with new seeds.
+                results.append(SampleFailure("nan", "non-finite", "the pipeline gave NaN or infinite pixels"))
+            elif flagged[group].any():
+                results.append(SampleFailure("nsfw", "safety_checker", "the safety checker flagged an image"))
+            else:
+                results.append(self._sample(prompt, sample_seeds, list(images[group])))
+        return results
+
+    def _sample(self, prompt: Prompt, seeds: list[int], images: list[np.ndarray]) -> RenderedSample:
+        meta = {**prompt.meta(), **self.settings, "views": [{"seed": seed} for seed in seeds]}
+        return RenderedSample(images=images, meta=meta, cls=prompt.cls, txt=prompt.text)
+
+    def generate(self, texts: list[str], seeds: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Images of `texts`, view j of prompt k drawn from seeds[k][j]; at most `batch_size` prompts.
+
+        Returns uint8 images (prompts x views, height, width, 3) at the stored size, in prompt-major
+        order, with per-image flags: non-finite pixels, and flagged by the safety checker.
+        """
+        views, real = len(seeds[0]), len(texts)
+        # Pad to a fixed batch, so a sample's pixels never depend on how full its batch was (CPU and
+        # GPU kernels may pick another algorithm for another shape) and a compiled denoiser sees one shape.
+        padding = self.batch_size - real
+        texts = texts + [texts[-1]] * padding
+        seeds = seeds + [seeds[-1]] * padding
+        # One generator per image, on the CPU: an image's noise is the same on every device and
+        # whatever else is in the batch (diffusers draws each image's latents from its own generator).
+        generators = [torch.Generator("cpu").manual_seed(seed) for row in seeds for seed in row]
+        width, height = self.generation_size
+        negative = self.config.negative_prompt
+        with diffusers_errors_only():
+            output = self.pipeline(
+                prompt=texts,
+                negative_prompt=None if negative is None else [negative] * len(texts),
+                num_images_per_prompt=views,
+                width=width,
+                height=height,
+                num_inference_steps=self.config.steps,
+                guidance_scale=self.config.guidance_scale,
+                generator=generators,
+                output_type="pt",
+            )
+        count = real * views
+        nsfw = getattr(output, "nsfw_content_detected", None)
+        flagged = np.array(nsfw[:count] if nsfw is not None else [False] * count, dtype=bool)
+        with torch.no_grad():
+            images = output.images[:count].float()  # (N, 3, H, W) in [0, 1], still on the device
+            broken = ~torch.isfinite(images).flatten(1).all(dim=1)
+            images = fit(torch.nan_to_num(images), self.recipe.image.width, self.recipe.image.height)
+            # Rounded as diffusers rounds its own PIL and numpy outputs; only uint8 crosses to the CPU.
+            pixels = (images.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1)
+            return pixels.cpu().numpy(), broken.cpu().numpy(), flagged
+
+    def close(self) -> None:
+        self.pipeline = None
+        if self.torch_device.type == "cuda":
+            torch.cuda.empty_cache()
