@@ -10,8 +10,7 @@ and writes them on its background thread while the pipeline works on the next ba
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,6 +22,7 @@ from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec, Sou
 from synthgen.sources.diffusion.config import DiffusionSourceConfig
 from synthgen.sources.diffusion.pipeline import diffusers_errors_only, load_pipeline, native_size
 from synthgen.sources.diffusion.prompts import Prompt, load_prompts
+from synthgen.sources.threads import torch_threads
 
 if TYPE_CHECKING:
     from synthgen.recipe import Recipe
@@ -55,20 +55,6 @@ def fit(images: torch.Tensor, width: int, height: int) -> torch.Tensor:
     images = F.interpolate(images, size=(new_height, new_width), mode="bicubic", antialias=True, align_corners=False)
     top, left = (new_height - height) // 2, (new_width - width) // 2
     return images[..., top : top + height, left : left + width]
-
-
-@contextlib.contextmanager
-def torch_threads(count: int | None) -> Iterator[None]:
-    """Run the block with `count` torch threads (None: leave the setting alone)."""
-    previous = torch.get_num_threads()
-    if count is None or count == previous:
-        yield
-        return
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 class DiffusionSource(Source):

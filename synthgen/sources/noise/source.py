@@ -6,8 +6,7 @@ view. The images are then made in batches with torch on the render device.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -19,6 +18,7 @@ from synthgen.sources.noise.config import NoiseSourceConfig
 from synthgen.sources.noise.dead_leaves import DeadLeavesModel
 from synthgen.sources.noise.pyramid import auto_scales, max_scales
 from synthgen.sources.noise.statistical import Generated, StatisticalModel
+from synthgen.sources.threads import torch_threads
 
 if TYPE_CHECKING:
     from synthgen.recipe import Recipe
@@ -72,17 +72,3 @@ class NoiseSource(Source):
             return SampleFailure("degenerate", self.config.model, output.failure)
         meta = {"model": self.config.model, **self.generator.meta(draw), "views": output.views}
         return RenderedSample(images=output.images, meta=meta)
-
-
-@contextlib.contextmanager
-def torch_threads(count: int | None) -> Iterator[None]:
-    """Run the block with `count` torch threads (None: leave the setting alone)."""
-    previous = torch.get_num_threads()
-    if count is None or count == previous:
-        yield
-        return
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
