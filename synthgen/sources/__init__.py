@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Union
 from pydantic import Field
 
 from synthgen.sources.diffusion.config import DiffusionSourceConfig
+from synthgen.sources.gan.config import GanSourceConfig
 from synthgen.sources.noise.config import NoiseSourceConfig
 from synthgen.sources.shader.config import ShaderSourceConfig
 
@@ -24,9 +25,10 @@ SOURCES: dict[str, str] = {
     "shader": "synthgen.sources.shader.source:ShaderSource",
     "noise": "synthgen.sources.noise.source:NoiseSource",
     "diffusion": "synthgen.sources.diffusion.source:DiffusionSource",
+    "gan": "synthgen.sources.gan.source:GanSource",
 }
 
-SOURCE_CONFIGS = (ShaderSourceConfig, NoiseSourceConfig, DiffusionSourceConfig)
+SOURCE_CONFIGS = (ShaderSourceConfig, NoiseSourceConfig, DiffusionSourceConfig, GanSourceConfig)
 # The recipe's `source` section: the config model of the family its `kind` names.
 SourceConfig = Annotated[Union[SOURCE_CONFIGS], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
 
