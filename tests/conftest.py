@@ -117,3 +117,14 @@ def s3_bucket(s3_server: str, monkeypatch: pytest.MonkeyPatch):
     bucket = f"corpus-{uuid.uuid4().hex[:8]}"
     boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1").create_bucket(Bucket=bucket)
     yield bucket, {"endpoint_url": s3_server}
+
+
+def read_back(folder: Path, decode: str = "rgb") -> list[dict[str, Any]]:
+    """Every sample of a finished local corpus, in order, read with webdataset and decoded."""
+    import json
+
+    import webdataset as wds
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    urls = [str(folder / shard["url"]) for shard in manifest["shardlist"]]
+    return list(wds.WebDataset(urls, shardshuffle=False).decode(decode))

@@ -3,7 +3,6 @@ latent views, determinism, recipes and shards. Networks are tiny (a few channels
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,6 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-import webdataset as wds
 
 from synthgen.errors import RecipeError, SourceError
 from synthgen.recipe import load_recipe, parse_recipe
@@ -30,6 +28,8 @@ from synthgen.sources.gan.stylegan2 import (
     modulated_rank_one_conv2d,
     resample_filter,
 )
+
+from .conftest import read_back
 
 RECIPES = Path(__file__).parent.parent / "recipes"
 # Untrained variants read the synthesis network's keys; trained networks a mapping network too.
@@ -384,9 +384,7 @@ def test_a_gan_corpus_renders_to_readable_shards(tmp_path: Path):
     recipe = gan_recipe({"generator": FACTORY, "batch_size": 4}, views=2, count=6, shard={"samples": 4})
     summary = render_corpus(recipe, str(tmp_path / "out"), progress=False)
     assert summary.nsamples == 6 and summary.nshards == 2 and not summary.failures
-    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
-    urls = [str(tmp_path / "out" / shard["url"]) for shard in manifest["shardlist"]]
-    samples = list(wds.WebDataset(urls, shardshuffle=False).decode("rgb"))
+    samples = read_back(tmp_path / "out")
     assert [sample["__key__"] for sample in samples] == [f"{i:012d}" for i in range(6)]
     for index, sample in enumerate(samples):
         assert sample["png"].shape == sample["view1.png"].shape == (32, 32, 3)

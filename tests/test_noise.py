@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
-import webdataset as wds
 
 from synthgen.errors import RecipeError, SourceError
 from synthgen.recipe import load_recipe, parse_recipe
@@ -21,6 +19,8 @@ from synthgen.sources.noise import dead_leaves, statistical
 from synthgen.sources.noise.matching import match_rows, quantile_table
 from synthgen.sources.noise.pyramid import SteerablePyramid
 from synthgen.sources.noise.source import NoiseSource
+
+from .conftest import read_back
 
 RECIPES = Path(__file__).parent.parent / "recipes"
 
@@ -371,9 +371,7 @@ def test_a_noise_corpus_renders_to_readable_shards(tmp_path: Path):
     recipe = noise_recipe(FAMILIES["spectrum_color"], size=32, views=2, count=6, shard={"samples": 4})
     summary = render_corpus(recipe, str(tmp_path / "out"), progress=False)
     assert summary.nsamples == 6 and summary.nshards == 2 and not summary.failures
-    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
-    urls = [str(tmp_path / "out" / shard["url"]) for shard in manifest["shardlist"]]
-    samples = list(wds.WebDataset(urls, shardshuffle=False).decode("rgb"))
+    samples = read_back(tmp_path / "out")
     assert [sample["__key__"] for sample in samples] == [f"{i:012d}" for i in range(6)]
     for index, sample in enumerate(samples):
         assert sample["png"].shape == sample["view1.png"].shape == (32, 32, 3)
