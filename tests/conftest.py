@@ -128,3 +128,20 @@ def read_back(folder: Path, decode: str = "rgb") -> list[dict[str, Any]]:
     manifest = json.loads((folder / "manifest.json").read_text())
     urls = [str(folder / shard["url"]) for shard in manifest["shardlist"]]
     return list(wds.WebDataset(urls, shardshuffle=False).decode(decode))
+
+
+def specs(indices: Any, views: int = 1, seed: int = 0) -> list:
+    """Sample specs for `indices` of a recipe with this seed (attempt 0)."""
+    from synthgen.seeds import sample_seed
+    from synthgen.sources.base import SampleSpec
+
+    return [SampleSpec(i, sample_seed(seed, i), 0, views) for i in indices]
+
+
+def rendered(source: Any, batch: list) -> list:
+    """A source's results for `batch`, asserting that every sample rendered."""
+    from synthgen.sources.base import RenderedSample
+
+    results = source.render(batch)
+    assert all(isinstance(result, RenderedSample) for result in results), results
+    return results

@@ -14,9 +14,8 @@ import torch
 from synthgen.errors import RecipeError, SourceError
 from synthgen.recipe import load_recipe, parse_recipe
 from synthgen.render import render_corpus
-from synthgen.seeds import sample_seed
 from synthgen.sources import build_source, source_class
-from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec
+from synthgen.sources.base import SampleFailure
 from synthgen.sources.gan import stylegan2, untrained
 from synthgen.sources.gan.latents import truncated_normal
 from synthgen.sources.gan.source import GanSource
@@ -29,7 +28,7 @@ from synthgen.sources.gan.stylegan2 import (
     resample_filter,
 )
 
-from .conftest import read_back
+from .conftest import read_back, rendered, specs
 
 RECIPES = Path(__file__).parent.parent / "recipes"
 # Untrained variants read the synthesis network's keys; trained networks a mapping network too.
@@ -52,16 +51,6 @@ def gan_recipe(source: dict[str, Any], size: int = 32, views: int = 1, **top: An
 
 def untrained_recipe(init: str = "sparse", views: int = 1, **source: Any):
     return gan_recipe({"init": init, "network": TINY_SYNTHESIS, "batch_size": 4, **source}, views=views)
-
-
-def specs(indices, views: int = 1, seed: int = 0) -> list[SampleSpec]:
-    return [SampleSpec(i, sample_seed(seed, i), 0, views) for i in indices]
-
-
-def rendered(source: GanSource, batch: list[SampleSpec]) -> list[RenderedSample]:
-    results = source.render(batch)
-    assert all(isinstance(result, RenderedSample) for result in results), results
-    return results  # type: ignore[return-value]
 
 
 def save_checkpoint(tmp_path: Path, arch: Architecture, name: str, fmt: str) -> tuple[Path, StyleGAN2Generator]:

@@ -14,13 +14,13 @@ from synthgen.recipe import load_recipe, parse_recipe
 from synthgen.render import render_corpus
 from synthgen.seeds import sample_seed
 from synthgen.sources import build_source
-from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec
+from synthgen.sources.base import SampleFailure
 from synthgen.sources.noise import dead_leaves, statistical
 from synthgen.sources.noise.matching import match_rows, quantile_table
 from synthgen.sources.noise.pyramid import SteerablePyramid
 from synthgen.sources.noise.source import NoiseSource
 
-from .conftest import read_back
+from .conftest import read_back, rendered, specs
 
 RECIPES = Path(__file__).parent.parent / "recipes"
 
@@ -45,16 +45,6 @@ FAMILIES: dict[str, dict[str, Any]] = {
 def noise_recipe(source: dict[str, Any], size: int | list[int] = 48, views: int = 1, **top: Any):
     document = {"name": "noise-test", "count": 16, "views": views, "image": {"size": size, "format": "png"}}
     return parse_recipe({**document, **top, "source": {"kind": "noise", **source}})
-
-
-def specs(indices, views: int = 1, seed: int = 0) -> list[SampleSpec]:
-    return [SampleSpec(i, sample_seed(seed, i), 0, views) for i in indices]
-
-
-def rendered(source: NoiseSource, batch: list[SampleSpec]) -> list[RenderedSample]:
-    results = source.render(batch)
-    assert all(isinstance(result, RenderedSample) for result in results), results
-    return results  # type: ignore[return-value]
 
 
 # --- recipes --------------------------------------------------------------------------------
