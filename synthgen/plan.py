@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from synthgen.errors import CorpusError
@@ -52,10 +53,11 @@ def sample_key(index: int) -> str:
     return f"{index:012d}"
 
 
-def read_sidecars(dest: Destination) -> dict[int, ShardRecord]:
-    """Every readable sidecar in `dest`, by the shard index in its name; damaged ones are skipped."""
+def read_sidecars(dest: Destination, names: Iterable[str] | None = None) -> dict[int, ShardRecord]:
+    """Every readable sidecar in `dest` (among `names`, if the caller has listed it already), by the
+    shard index in its name; damaged ones are skipped."""
     found: dict[int, ShardRecord] = {}
-    for name in dest.listdir():
+    for name in dest.listdir() if names is None else names:
         match = _SIDECAR_NAME.match(name)
         if match is None:
             continue
@@ -73,8 +75,10 @@ def committed_shards(dest: Destination, recipe_sha256: str, tasks: list[ShardTas
     another recipe means `dest` holds a different corpus: CorpusError, nothing is touched.
     """
     by_index = {task.index: task for task in tasks}
+    # One listing gives every name and size: no request per shard (a HEAD each on object stores).
+    sizes = {name: int(info["size"]) for name, info in dest.infos().items()}
     committed: dict[int, ShardRecord] = {}
-    for index, record in read_sidecars(dest).items():
+    for index, record in read_sidecars(dest, sorted(sizes)).items():
         if record.recipe_sha256 != recipe_sha256:
             raise CorpusError(
                 f"{dest.url}: holds shards of another recipe (sha256 {record.recipe_sha256[:12]}, "
@@ -87,6 +91,6 @@ def committed_shards(dest: Destination, recipe_sha256: str, tasks: list[ShardTas
             task.nsamples,
         ):
             continue
-        if dest.size(task.tar_name) == record.filesize:
+        if sizes.get(task.tar_name) == record.filesize:
             committed[task.index] = record
     return committed

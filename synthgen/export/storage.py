@@ -93,7 +93,7 @@ class Destination:
         def listing() -> dict[str, dict[str, Any]]:
             if not self.fs.isdir(self.root):
                 return {}
-            self.fs.invalidate_cache(self.root)
+            self.fs.invalidate_cache(self.root)  # another process may have written since
             entries = self.fs.ls(self.root, detail=True)
             return {posixpath.basename(e["name"].rstrip("/")): e for e in entries if e.get("type") != "directory"}
 
@@ -101,14 +101,7 @@ class Destination:
 
     def listdir(self) -> list[str]:
         """File names directly in the destination (empty if it does not exist yet)."""
-
-        def names() -> list[str]:
-            if not self.fs.isdir(self.root):
-                return []
-            self.fs.invalidate_cache(self.root)  # another process may have written since
-            return sorted(posixpath.basename(p.rstrip("/")) for p in self.fs.ls(self.root, detail=False))
-
-        return self._retrying("list", names)
+        return sorted(self.infos())
 
     # -- writing -------------------------------------------------------------------------------
 
