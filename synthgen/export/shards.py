@@ -21,6 +21,7 @@ FORMAT_NAME = "synthgen-corpus"
 FORMAT_VERSION = 1
 # 2020-01-01T00:00:00Z: a fixed, plausible member mtime (tar tools warn on 0).
 MEMBER_MTIME = 1577836800
+BLOCK_SIZE = tarfile.BLOCKSIZE
 
 # Keys are digits; fields are dotted lowercase words (jpg, view1.jpg, json, cls, txt).
 _MEMBER_NAME = re.compile(r"^(?P<key>[0-9A-Za-z_-]+)\.(?P<field>[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)$")
@@ -85,15 +86,45 @@ def _zeros(n: int) -> bytes:
     return b"\0" * n
 
 
+class _TailKeepingReader(io.RawIOBase):
+    """Reads through to `source`, keeping the last block of what was read.
+
+    tarfile takes a file that ends at a block boundary for a complete archive, so a shard cut
+    short there would read as fewer samples. Every tar writer ends the archive with zero blocks:
+    a file whose last block is not zeros was cut.
+    """
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self.source = source
+        self.tail = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.source.read(len(buffer))
+        buffer[: len(data)] = data
+        if data:
+            self.tail = (self.tail + data)[-BLOCK_SIZE:] if len(data) < BLOCK_SIZE else bytes(data[-BLOCK_SIZE:])
+        return len(data)
+
+    def ends_with_zero_block(self) -> bool:
+        while self.read(1 << 16):  # the rest is end-of-archive padding, a few blocks
+            pass
+        return len(self.tail) == BLOCK_SIZE and not any(self.tail)
+
+
 def iter_tar_samples(fileobj: IO[bytes], where: str = "shard") -> Iterator[dict[str, Any]]:
     """Group a shard's members into samples; refuses unsafe or malformed member names.
 
     Each sample is `{"__key__": key, field: bytes, ...}`. Raises CorpusError naming `where`
-    and the member for anything that is not a plain, flat `key.field` file.
+    and the member for anything that is not a plain, flat `key.field` file, and for a shard that
+    was cut short.
     """
     current: dict[str, Any] | None = None
+    reader = _TailKeepingReader(fileobj)
     try:
-        with tarfile.open(fileobj=fileobj, mode="r|*") as tar:
+        with tarfile.open(fileobj=reader, mode="r|*") as tar:
             for member in tar:
                 name = member.name
                 if not member.isfile():
@@ -114,6 +145,8 @@ def iter_tar_samples(fileobj: IO[bytes], where: str = "shard") -> Iterator[dict[
                 current[field_name] = data
     except tarfile.TarError as err:
         raise CorpusError(f"{where}: damaged tar: {err}") from None
+    if not reader.ends_with_zero_block():
+        raise CorpusError(f"{where}: damaged tar: the file is cut short (no end-of-archive block)")
     if current is not None:
         yield current
 
