@@ -1,0 +1,356 @@
+"""Training data: corpora of WebDataset shards as an endless stream of batches (B, V, C, H, W).
+
+The pipeline is webdataset's, in small stages run inside each data-loader worker:
+
+    shards of each corpus, reshuffled every pass and split over (rank, worker) slots
+      -> samples (synthgen's checked tar reader; a damaged shard is counted and skipped)
+      -> weighted mix of the corpora -> shuffle buffer
+      -> choose V of the stored views, decode, label from `cls` (a bad sample is counted and skipped)
+      -> batches of uint8 tensors
+
+The stream never ends: a slot that runs out of shards starts its next pass. The training loop takes
+the same number of steps on every rank, so uneven shards, or fewer shards than slots, never make
+one rank wait for another at the end of an epoch. Everything random is seeded from
+(seed, slot), so a run's batches are reproducible and a resumed run skips exactly the samples it
+has already seen.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import fsspec
+import numpy as np
+import torch
+import webdataset as wds
+from PIL import Image
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+from webdataset.shardlists import expand_urls
+
+from synthgen.corpus import Corpus
+from synthgen.errors import CorpusError, SynthgenError
+from synthgen.export.encode import IMAGE_FORMATS
+from synthgen.export.shards import iter_tar_samples
+from synthgen.seeds import sample_seed
+
+
+class DataError(SynthgenError):
+    """The training data cannot serve what the run needs."""
+
+
+@dataclass(frozen=True)
+class TrainCorpus:
+    """One corpus of a training mix, as found on disk or in the bucket."""
+
+    spec: str
+    weight: float
+    shard_urls: tuple[str, ...]
+    nsamples: int
+    stored_views: int
+    has_labels: bool
+    image_size: tuple[int, int]  # width, height of view 0 of the first sample
+
+
+def parse_data_spec(text: str) -> tuple[str, float]:
+    """`URL` or `URL@WEIGHT` (a corpus folder or URL, or a brace pattern of shards)."""
+    url, sep, weight = text.rpartition("@")
+    if sep:
+        try:
+            value = float(weight)
+        except ValueError:
+            return text, 1.0  # an `@` that is part of the URL
+        if not value > 0:
+            raise DataError(f"--data {text!r}: the weight after '@' must be > 0")
+        return url, value
+    return text, 1.0
+
+
+def open_corpus(spec: str, weight: float = 1.0, storage_options: dict[str, Any] | None = None) -> TrainCorpus:
+    """Find a corpus's shards and sample count, and look at its first sample.
+
+    `spec` is a corpus folder or URL (its manifest, or its committed shards while it is being
+    rendered) or a brace pattern such as `out/demo/shard-{000000..000003}.tar`.
+    """
+    options = dict(storage_options or {})
+    if "{" in spec or spec.endswith(".tar"):
+        shard_urls = expand_urls(spec)
+        nsamples = sum(_count_pattern_shard(url, options) for url in shard_urls)
+    else:
+        corpus = Corpus(spec, options)
+        base = corpus.url.rstrip("/")
+        shard_urls = [f"{base}/{name}" for name, _, _ in corpus.shards]
+        nsamples = sum(n for _, n, _ in corpus.shards)
+    if nsamples == 0:
+        raise DataError(f"{spec}: the corpus has no samples")
+    first = _first_sample(shard_urls[0], options)
+    fmt = _image_field(first)
+    if fmt is None:
+        raise DataError(f"{spec}: sample {first['__key__']} has no image ({', '.join(IMAGE_FORMATS)})")
+    with Image.open(io.BytesIO(first[fmt])) as image:
+        size = image.size
+    return TrainCorpus(
+        spec=spec,
+        weight=weight,
+        shard_urls=tuple(shard_urls),
+        nsamples=nsamples,
+        stored_views=len(_view_fields(first, fmt)),
+        has_labels="cls" in first,
+        image_size=size,
+    )
+
+
+def _open(url: str, options: dict[str, Any]) -> Any:
+    return fsspec.open(url, "rb", **options).open()
+
+
+def _first_sample(url: str, options: dict[str, Any]) -> dict[str, Any]:
+    try:
+        with _open(url, options) as stream:
+            for sample in iter_tar_samples(stream, where=url):
+                return sample
+    except FileNotFoundError:
+        raise DataError(f"{url}: no such shard") from None
+    raise DataError(f"{url}: the shard is empty")
+
+
+def _count_pattern_shard(url: str, options: dict[str, Any]) -> int:
+    """Samples in a shard named by a pattern: from synthgen's sidecar beside it, else by reading it."""
+    sidecar = url[: -len(".tar")] + ".json" if url.endswith(".tar") else None
+    if sidecar is not None:
+        try:
+            with _open(sidecar, options) as stream:
+                return int(json.load(stream)["nsamples"])
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            pass
+    try:
+        with _open(url, options) as stream:
+            return sum(1 for _ in iter_tar_samples(stream, where=url))
+    except FileNotFoundError:
+        raise DataError(f"{url}: no such shard") from None
+
+
+def _image_field(sample: dict[str, Any]) -> str | None:
+    return next((fmt for fmt in IMAGE_FORMATS if fmt in sample), None)
+
+
+def _view_fields(sample: dict[str, Any], fmt: str) -> list[str]:
+    """The fields of all stored views, view 0 first: `jpg`, `view1.jpg`, `view2.jpg`, ..."""
+    fields = [fmt]
+    while f"view{len(fields)}.{fmt}" in sample:
+        fields.append(f"view{len(fields)}.{fmt}")
+    return fields
+
+
+# -- stages, run inside each data-loader worker ------------------------------------------------------
+
+
+class SkipCounts:
+    """What a worker skipped since its last batch."""
+
+    def __init__(self) -> None:
+        self.bad_samples = 0
+        self.bad_shards = 0
+        self.warned: set[str] = set()
+        self.samples_warned = 0
+
+    def sample_failed(self, key: str, err: Exception) -> None:
+        self.bad_samples += 1
+        self.samples_warned += 1
+        if self.samples_warned <= 5:  # the count is what matters; a few names help find the cause
+            print(f"warning: skipping sample {key}: {err}", file=sys.stderr)
+
+    def take(self) -> dict[str, int]:
+        taken = {"bad_samples": self.bad_samples, "bad_shards": self.bad_shards}
+        self.bad_samples = self.bad_shards = 0
+        return taken
+
+    def shard_failed(self, url: str, err: Exception) -> None:
+        self.bad_shards += 1
+        if url not in self.warned:
+            self.warned.add(url)
+            print(f"warning: skipping the rest of {url}: {err}", file=sys.stderr)
+
+
+def corpus_samples(
+    corpus: TrainCorpus,
+    slot: int,
+    nslots: int,
+    seed: int,
+    counts: SkipCounts,
+    options: dict[str, Any],
+    passes: int | None = None,
+) -> Iterator[dict[str, Any]]:
+    """This slot's share of one corpus's samples, pass after pass (endless unless `passes` is
+    given), in a new shard order each pass.
+
+    With at least as many shards as slots, each slot reads whole shards; with fewer, every slot
+    reads every shard and keeps every nslots-th sample, so no slot is ever left without data.
+    """
+    by_shard = len(corpus.shard_urls) >= nslots
+    for epoch in range(sys.maxsize if passes is None else passes):
+        order = list(corpus.shard_urls)
+        random.Random(sample_seed(seed, epoch)).shuffle(order)
+        mine = order[slot::nslots] if by_shard else order
+        position = 0
+        found = False
+        for url in mine:
+            try:
+                with _open(url, options) as stream:
+                    for sample in iter_tar_samples(stream, where=url):
+                        position += 1
+                        if by_shard or (position - 1) % nslots == slot:
+                            found = True
+                            yield sample
+            except (CorpusError, OSError) as err:
+                counts.shard_failed(url, err)
+        if not found:
+            raise DataError(f"{corpus.spec}: no readable sample in a whole pass over its shards")
+
+
+def mix(streams: Sequence[Iterator[dict[str, Any]]], weights: Sequence[float], seed: int) -> Iterator[dict[str, Any]]:
+    """Draw each sample from one of the streams, chosen with probability proportional to its weight."""
+    if len(streams) == 1:
+        yield from streams[0]
+        return
+    rng = random.Random(seed)
+    choices = range(len(streams))
+    while True:
+        yield next(streams[rng.choices(choices, weights)[0]])
+
+
+@dataclass(frozen=True)
+class ViewPolicy:
+    """How a sample becomes a training example."""
+
+    views: int  # views per example that the method consumes
+    distinct: bool  # draw different stored views when there are enough (GenRep/StableRep positives)
+    size: tuple[int, int]  # width, height every view is decoded to
+    needs_labels: bool
+
+
+def to_example(sample: dict[str, Any], policy: ViewPolicy, rng: random.Random) -> tuple[torch.Tensor, int]:
+    """Choose and decode a sample's views: uint8 (V, C, H, W) and its `cls` label (-1 if none).
+
+    Raises ValueError (or an image library error) for a sample that cannot serve.
+    """
+    fmt = _image_field(sample)
+    if fmt is None:
+        raise ValueError("no image field")
+    fields = _view_fields(sample, fmt)
+    if not policy.distinct:
+        chosen = [fields[0]] * policy.views
+    elif policy.views <= len(fields):
+        chosen = rng.sample(fields, policy.views)
+    else:  # more views wanted than stored: all of them, then repeats (augmentation tells them apart)
+        chosen = fields + [rng.choice(fields) for _ in range(policy.views - len(fields))]
+    decoded: dict[str, np.ndarray] = {}
+    for name in chosen:
+        if name not in decoded:
+            decoded[name] = _decode(sample[name], policy.size)
+    label = -1
+    if "cls" in sample:
+        label = int(sample["cls"])
+    elif policy.needs_labels:
+        raise ValueError("no cls label")
+    return torch.from_numpy(np.stack([decoded[name] for name in chosen])).permute(0, 3, 1, 2), label
+
+
+def _decode(data: bytes, size: tuple[int, int]) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as image:
+        image = image.convert("RGB")
+        if image.size != size:
+            image = image.resize(size, Image.BILINEAR)
+        return np.asarray(image)
+
+
+class ShardStream(IterableDataset):
+    """Endless batches `{"images": uint8 (B, V, C, H, W), "labels": int64 (B,), "skipped": ...}`.
+
+    Every data-loader worker of every rank is a slot with its own share of the shards. A worker
+    builds whole batches, and torch's loader hands them out round-robin over its workers, so the
+    order of batches is fixed by (seed, rank, workers). `skip_batches` is how many batches this
+    rank has already trained on: each worker passes over its share of them without decoding, so a
+    resumed run must keep its number of workers.
+    """
+
+    def __init__(
+        self,
+        corpora: Sequence[TrainCorpus],
+        policy: ViewPolicy,
+        batch_size: int,
+        *,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+        shuffle_buffer: int = 1000,
+        skip_batches: int = 0,
+        storage_options: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.corpora = list(corpora)
+        self.policy = policy
+        self.batch_size = batch_size
+        self.seed = seed
+        self.rank = rank
+        self.world_size = world_size
+        self.shuffle_buffer = shuffle_buffer
+        self.skip_batches = skip_batches
+        self.storage_options = dict(storage_options or {})
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        info = get_worker_info()
+        workers, worker = (info.num_workers, info.id) if info is not None else (1, 0)
+        # The loader asks its workers in turn, always starting with worker 0. Batch b of the run
+        # belongs to role b % workers; after `skip_batches`, worker 0 must play the next one's role.
+        role = (worker + self.skip_batches) % workers
+        nslots = self.world_size * workers
+        slot = self.rank * workers + role
+        torch.set_num_threads(1)  # decoding is the work here; leave the cores to the other workers
+        counts = SkipCounts()
+        streams = [
+            corpus_samples(corpus, slot, nslots, sample_seed(self.seed, 1, number), counts, self.storage_options)
+            for number, corpus in enumerate(self.corpora)
+        ]
+        samples = mix(streams, [c.weight for c in self.corpora], sample_seed(self.seed, 2, slot))
+        shuffled = wds.shuffle(self.shuffle_buffer, min(100, self.shuffle_buffer), seed=sample_seed(self.seed, 3, slot))
+        positioned = enumerate(shuffled(samples))
+        # Pass over this role's share of the batches already trained on. Views are drawn from a
+        # seed per position, so nothing else needs replaying.
+        for _ in range(_batches_of_worker(self.skip_batches, role, workers) * self.batch_size):
+            next(positioned)
+        views_seed = sample_seed(self.seed, 4, slot)
+        while True:
+            images, labels = [], []
+            while len(images) < self.batch_size:
+                position, sample = next(positioned)
+                try:
+                    example, label = to_example(sample, self.policy, random.Random(views_seed + position))
+                except Exception as err:  # a damaged sample costs itself, never the run
+                    counts.sample_failed(sample.get("__key__", "?"), err)
+                    continue
+                images.append(example)
+                labels.append(label)
+            yield {"images": torch.stack(images), "labels": torch.tensor(labels, dtype=torch.int64), **counts.take()}
+
+
+def _batches_of_worker(batches: int, role: int, workers: int) -> int:
+    """How many of the first `batches` batches (handed out round-robin) came from `role`."""
+    return max(0, (batches - role + workers - 1) // workers)
+
+
+def make_loader(stream: ShardStream, workers: int, pin_memory: bool = False) -> DataLoader:
+    """A loader over `stream`'s ready-made batches."""
+    return DataLoader(
+        stream,
+        batch_size=None,
+        num_workers=workers,
+        pin_memory=pin_memory,
+        persistent_workers=False,
+        prefetch_factor=4 if workers > 0 else None,
+    )
