@@ -1,0 +1,1 @@
+"""Self-supervised pretraining on exported shards: data, augmentation, models, methods, loop."""
