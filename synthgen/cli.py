@@ -7,6 +7,7 @@ Errors that synthgen raises on purpose become one line on stderr and exit status
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -271,6 +272,87 @@ def verify(corpus: str, decode: bool, repair: bool, storage_options: tuple[str, 
             click.echo(f"uncommitted {len(redo)} shards: run the same render command again to render them")
         sys.exit(1)
     click.echo(f"{corpus}: whole: {shards} shards, {samples} samples verified")
+
+
+@cli.command()
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    metavar="CORPUS[@WEIGHT]",
+    help="A corpus folder or URL, or a brace pattern of shards; repeat to mix corpora, weighted by @WEIGHT.",
+)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Training config (YAML).")
+@click.option("--out", "run_dir", required=True, type=click.Path(file_okay=False), help="Run folder to write.")
+@click.option("--epochs", type=click.IntRange(min=1), help="Override epochs.")
+@click.option("--batch-size", type=click.IntRange(min=2), help="Override data.batch_size (global, all processes).")
+@click.option("--arch", help="Override model.arch (resnet18, resnet50, vit_s16, vit_b16, alexnet_small).")
+@click.option("--method", help="Override method.name (simclr, mocov2, multipos, supcon, alignuniform).")
+@click.option("--lr", type=float, help="Override optim.lr (the peak learning rate).")
+@click.option("--workers", type=click.IntRange(min=0), help="Override data.workers (loader processes per rank).")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a config key, e.g. --set augment.preset=mocov2 (repeatable; VALUE is YAML).",
+)
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@click.option("--stop-after", type=click.IntRange(min=1), help="Stop after this many steps (resume later).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def train(
+    data: tuple[str, ...],
+    config_path: str | None,
+    run_dir: str,
+    epochs: int | None,
+    batch_size: int | None,
+    arch: str | None,
+    method: str | None,
+    lr: float | None,
+    workers: int | None,
+    overrides: tuple[str, ...],
+    resume: bool,
+    stop_after: int | None,
+    quiet: bool,
+) -> None:
+    """Pretrain an encoder self-supervised on corpora of shards; writes metrics, checkpoints and
+    the backbone (safetensors) to --out. Under torchrun it trains on every process (DDP).
+
+    \b
+    Examples:
+      synthgen train --data out/demo-shaders --out runs/demo --arch resnet18 --epochs 2 --batch-size 64
+      synthgen train --data out/shaders@0.7 --data out/noise@0.3 --config train.yaml --out runs/mix
+      torchrun --nproc_per_node 8 -m synthgen train --data s3://bucket/corpus --config r50.yaml --out runs/r50
+      synthgen train --data out/demo-shaders --out runs/demo --resume
+    """
+    from synthgen.train.config import load_train_config
+    from synthgen.train.loop import train as run_training
+
+    flags = {
+        "epochs": epochs,
+        "data.batch_size": batch_size,
+        "model.arch": arch,
+        "method.name": method,
+        "optim.lr": lr,
+        "data.workers": workers,
+    }
+    given = [f"{key}={value}" for key, value in flags.items() if value is not None]
+    config = load_train_config(config_path, [*given, *overrides], data)
+    summary = run_training(config, run_dir, resume=resume, stop_after=stop_after, progress=not quiet)
+    if summary["interrupted"]:
+        click.echo(f"interrupted after step {summary['steps']}, checkpoint saved: continue with --resume", err=True)
+        sys.exit(130)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, one process reports
+        return
+    state = "finished" if summary["finished"] else "stopped (continue with --resume)"
+    loss = summary["final_loss"]
+    click.echo(
+        f"{state}: {summary['steps']}/{summary['total_steps']} steps, loss {loss:.4f}, "
+        f"{summary['images_per_s']:.0f} images/s, skipped {summary['bad_samples']} bad samples "
+        f"and {summary['bad_shards']} bad shards; backbone: {summary['backbone']}"
+        if loss is not None
+        else f"{state}: no step taken"
+    )
 
 
 @cli.group()

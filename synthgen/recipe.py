@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -108,7 +108,7 @@ def parse_recipe(document: dict[str, Any], base_dir: Path | None = None, origin:
     try:
         return Recipe.model_validate(document, context={"base_dir": base_dir})
     except ValidationError as err:
-        raise RecipeError(f"{origin}: {format_validation_error(err)}") from None
+        raise RecipeError(f"{origin}: {format_validation_error(err, document, {'kind': SOURCES})}") from None
 
 
 def apply_override(document: dict[str, Any], override: str) -> None:
@@ -147,34 +147,61 @@ def _list_index(node: list, part: str, where: str, override: str) -> int:
     return int(part)
 
 
-def format_validation_error(err: ValidationError) -> str:
-    """Turn pydantic's report into `path: message` items, the first few joined on one line."""
+def format_validation_error(
+    err: ValidationError, document: Any = None, tags: Mapping[str, Iterable[str]] | None = None
+) -> str:
+    """Turn pydantic's report into `path: message` items, the first few joined on one line.
+
+    Paths are the ones the user wrote: pydantic puts a tagged union's tag (`source.shader.time`)
+    into the path, and that entry is dropped by following the path through `document`. `tags`
+    names the values of each union's tag key (`{"kind": [...]}`), for the message when it is missing.
+    """
     items = []
     for error in err.errors():
-        loc = [str(part) for part in error["loc"]]
-        # A tagged union puts the tag after `source`; the user never wrote it.
-        if len(loc) > 1 and loc[0] == "source" and loc[1] in SOURCES:
-            del loc[1]
+        loc = _written_path([str(part) for part in error["loc"]], document)
         # Shorthand validators ("function-before[...]") add non-field entries.
         loc = [part for part in loc if not part.startswith(("function-", "literal["))]
         if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            loc.append("kind")
-        message = _message(error)
+            loc.append(error["ctx"]["discriminator"].strip("'"))
+        message = _message(error, tags or {})
         items.append(f"{'.'.join(loc) or '(top level)'}: {message}")
     shown = "; ".join(items[:3])
     return shown + (f" (and {len(items) - 3} more)" if len(items) > 3 else "")
 
 
-def _message(error: dict[str, Any]) -> str:
+def _written_path(loc: list[str], document: Any) -> list[str]:
+    """`loc` without the tags of tagged unions: entries the document does not have at that point,
+    which equal the value of one of that mapping's keys (its `kind` or `name`)."""
+    path: list[str] = []
+    node = document
+    for part in loc:
+        if isinstance(node, dict) and part not in node and part in {str(v) for v in node.values()}:
+            continue
+        path.append(part)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            node = None
+    return path
+
+
+def _message(error: dict[str, Any], tags: Mapping[str, Iterable[str]]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         return "unknown key"
     if kind == "missing":
         return "required key is missing"
-    if kind == "union_tag_invalid":
-        return f"unknown kind {error['input'].get('kind')!r}; known kinds: {', '.join(sorted(SOURCES))}"
-    if kind == "union_tag_not_found":
-        return f"missing `kind` (one of {', '.join(sorted(SOURCES))})"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        key = error["ctx"]["discriminator"].strip("'")
+        if "expected_tags" in error["ctx"]:
+            known = [tag.strip("'") for tag in error["ctx"]["expected_tags"].split(", ")]
+        else:
+            known = list(tags.get(key, ()))
+        if kind == "union_tag_invalid":
+            return f"unknown {key} {error['ctx']['tag']!r}; known {key}s: {', '.join(sorted(known))}"
+        return f"missing `{key}`" + (f" (one of {', '.join(sorted(known))})" if known else "")
     message = error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)

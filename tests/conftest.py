@@ -84,6 +84,22 @@ def make_recipe(tmp_path: Path, program_dir: Path):
     return make
 
 
+@pytest.fixture(scope="session")
+def shader_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished corpus of 20 samples of 2 views at 32x32 in uneven shards (8, 8, 4), labelled
+    (`cls`) by program: rendered once per test session, to be read, never written."""
+    from synthgen.recipe import load_recipe
+    from synthgen.render import render_corpus
+
+    root = tmp_path_factory.mktemp("shader-corpus")
+    (root / "programs").mkdir()
+    for name, code in PROGRAMS.items():
+        (root / "programs" / name).write_text(code)
+    (root / "recipe.yaml").write_text(yaml.safe_dump(BASE_RECIPE))
+    render_corpus(load_recipe(root / "recipe.yaml"), str(root / "out"), progress=False)
+    return root / "out"
+
+
 def _free_port() -> int:
     import socket
 

@@ -8,11 +8,8 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 
-from synthgen.export.shards import ShardWriter
-from synthgen.render import render_corpus
-from synthgen.recipe import load_recipe
+from synthgen.export.shards import ShardWriter, iter_tar_samples
 from synthgen.train.data import (
     DataError,
     ShardStream,
@@ -23,21 +20,8 @@ from synthgen.train.data import (
     open_corpus,
     parse_data_spec,
 )
-from tests.conftest import BASE_RECIPE, PROGRAMS
 
 POLICY = ViewPolicy(views=2, distinct=True, size=(32, 32), needs_labels=False)
-
-
-@pytest.fixture(scope="module")
-def shader_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """20 samples of 2 views at 32x32 in uneven shards (8, 8, 4), labelled by program."""
-    root = tmp_path_factory.mktemp("corpus")
-    (root / "programs").mkdir()
-    for name, code in PROGRAMS.items():
-        (root / "programs" / name).write_text(code)
-    (root / "recipe.yaml").write_text(yaml.safe_dump(BASE_RECIPE))
-    render_corpus(load_recipe(root / "recipe.yaml"), str(root / "out"), progress=False)
-    return root / "out"
 
 
 def test_a_corpus_folder_and_a_brace_pattern_find_the_same_shards(shader_corpus: Path, tmp_path: Path):
@@ -118,8 +102,6 @@ def test_damaged_shards_and_samples_are_skipped_and_counted(shader_corpus: Path,
     with (damaged / "shard-000002.tar").open("wb") as stream:  # same sample count, two bad samples
         writer = ShardWriter(stream)
         good = next(iter(open_corpus(str(shader_corpus)).shard_urls))
-        from synthgen.export.shards import iter_tar_samples
-
         with open(good, "rb") as source:
             samples = list(iter_tar_samples(source))[:4]
         samples[0] = {**samples[0], "png": b"not an image"}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -306,6 +307,9 @@ class ShardStream(IterableDataset):
     def __iter__(self) -> Iterator[dict[str, Any]]:
         info = get_worker_info()
         workers, worker = (info.num_workers, info.id) if info is not None else (1, 0)
+        if info is not None:
+            # Ctrl-C reaches the whole process group: the training process decides when to stop.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         # The loader asks its workers in turn, always starting with worker 0. Batch b of the run
         # belongs to role b % workers; after `skip_batches`, worker 0 must play the next one's role.
         role = (worker + self.skip_batches) % workers

@@ -1,0 +1,75 @@
+"""Run folder files: checkpoints that resume exactly, and the backbone exported as safetensors.
+
+Checkpoints hold tensors, numbers and strings only, and are read with `weights_only=True`, so a
+checkpoint from elsewhere cannot run code. The exported backbone is a safetensors file whose
+metadata says how to rebuild the model (architecture, input size) and how its inputs were
+normalised; a ResNet's keys are torchvision's, so it loads there too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, safe_open, save_file
+from torch import nn
+
+from synthgen.errors import SynthgenError
+
+CHECKPOINTS = "checkpoints"
+LAST = "last.pt"
+BACKBONE = "backbone.safetensors"
+
+
+class CheckpointError(SynthgenError):
+    """A checkpoint or exported backbone is missing, damaged or does not fit the run."""
+
+
+def checkpoint_path(run_dir: str | Path, name: str = LAST) -> Path:
+    return Path(run_dir) / CHECKPOINTS / name
+
+
+def epoch_checkpoint_name(epoch: int) -> str:
+    return f"epoch-{epoch:04d}.pt"
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """Write atomically: an interrupted save leaves the previous checkpoint as it was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    torch.save(state, partial)
+    os.replace(partial, path)
+
+
+def load_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no checkpoint here")
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except Exception as err:  # pickle refusals, truncation: all mean "not a checkpoint we can use"
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(f"{path}: not a readable synthgen checkpoint ({first_line})") from None
+
+
+def export_backbone(path: Path, backbone: nn.Module, info: dict[str, Any]) -> None:
+    """The backbone's weights as safetensors, with `info` (JSON values) as its metadata."""
+    tensors = {name: value.detach().contiguous().cpu() for name, value in backbone.state_dict().items()}
+    partial = path.with_name(path.name + ".partial")
+    save_file(tensors, str(partial), metadata={key: json.dumps(value) for key, value in info.items()})
+    os.replace(partial, path)
+
+
+def read_backbone(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """An exported backbone's tensors and its metadata (architecture, image size, normalisation)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no exported backbone here")
+    try:
+        with safe_open(str(path), framework="pt") as reader:
+            metadata = {key: json.loads(value) for key, value in (reader.metadata() or {}).items()}
+        return load_file(str(path)), metadata
+    except Exception as err:
+        raise CheckpointError(f"{path}: not a readable safetensors backbone ({err})") from None

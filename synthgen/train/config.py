@@ -1,0 +1,133 @@
+"""The training configuration: one YAML file (or none), command-line flags on top, validated whole.
+
+    synthgen train --data out/demo --config train.yaml --set optim.lr=0.1 --out runs/demo
+
+Every section is strict (unknown keys are errors, with their field path), and the resolved
+configuration is saved in the run folder, so a run can be repeated and `--resume` can check it
+goes on with the same settings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError
+
+from synthgen.errors import RecipeError
+from synthgen.recipe import apply_override, canonical_json, format_validation_error
+from synthgen.schema import StrictModel
+from synthgen.train.augment import AugmentConfig
+from synthgen.train.methods import METHODS, MethodConfig, SimCLRConfig
+from synthgen.train.optim import OptimConfig
+
+
+class ConfigError(RecipeError):
+    """The training configuration is invalid: the message names the field path."""
+
+
+class CorpusSpec(StrictModel):
+    url: str = Field(min_length=1)
+    weight: float = Field(default=1.0, gt=0)
+
+
+class DataConfig(StrictModel):
+    corpora: list[CorpusSpec] = Field(default_factory=list)
+    # Global batch, split evenly over the ranks: the learning rate keeps its meaning on any GPU count.
+    batch_size: int = Field(default=256, ge=2)
+    workers: int = Field(default=4, ge=0)
+    shuffle_buffer: int = Field(default=2000, ge=1)
+    # Side every view is decoded to (default: the first corpus's image size).
+    image_size: int | None = Field(default=None, ge=8)
+    # views: positives are different stored views when a sample has enough (GenRep, StableRep);
+    # augment: every view is an augmentation of view 0 (classic SimCLR).
+    positives: Literal["views", "augment"] = "views"
+    # Samples per epoch (default: all samples of all corpora once).
+    epoch_samples: int | None = Field(default=None, ge=1)
+    storage_options: dict[str, Any] = Field(default_factory=dict)
+
+
+class ModelConfig(StrictModel):
+    arch: str = "resnet18"
+
+
+class CheckpointConfig(StrictModel):
+    every_epochs: int = Field(default=10, ge=1)
+    # Also save `last` every N steps (long epochs on machines that may be taken away).
+    every_steps: int | None = Field(default=None, ge=1)
+
+
+class TrainConfig(StrictModel):
+    seed: int = 0
+    epochs: int = Field(default=100, ge=1)
+    model: ModelConfig = ModelConfig()
+    method: MethodConfig = Field(default_factory=SimCLRConfig, discriminator="name")
+    augment: AugmentConfig = AugmentConfig()
+    optim: OptimConfig = OptimConfig()
+    data: DataConfig = DataConfig()
+    # auto: bf16 autocast on CUDA, fp32 on the CPU.
+    precision: Literal["auto", "bf16", "fp32"] = "auto"
+    channels_last: bool = True
+    compile: bool = False
+    checkpoint: CheckpointConfig = CheckpointConfig()
+    log_every: int = Field(default=10, ge=1)
+
+    def resolved(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def sha256(self) -> str:
+        import hashlib
+
+        return hashlib.sha256(canonical_json(self.resolved())).hexdigest()
+
+
+def load_train_config(
+    path: str | Path | None = None,
+    overrides: tuple[str, ...] | list[str] = (),
+    data: tuple[str, ...] | list[str] = (),
+) -> TrainConfig:
+    """The configuration from `path` (optional), `--set` overrides, and `--data` specs (which
+    replace `data.corpora`)."""
+    from synthgen.train.data import parse_data_spec
+
+    document: dict[str, Any] = {}
+    origin = "config"
+    if path is not None:
+        origin = str(path)
+        try:
+            with open(path, encoding="utf-8") as stream:
+                document = yaml.safe_load(stream) or {}
+        except OSError as err:
+            raise ConfigError(f"{path}: cannot read the config: {err.strerror}") from None
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            where = f" (line {mark.line + 1})" if mark is not None else ""
+            problem = getattr(err, "problem", None)
+            raise ConfigError(f"{path}: not valid YAML{where}" + (f": {problem}" if problem else "")) from None
+        if not isinstance(document, dict):
+            raise ConfigError(f"{path}: expected a mapping of config keys at the top level")
+    for override in overrides:
+        try:
+            apply_override(document, override)
+        except RecipeError as err:
+            raise ConfigError(str(err)) from None
+    if data:
+        corpora = []
+        for spec in data:
+            url, weight = parse_data_spec(spec)
+            corpora.append({"url": url, "weight": weight})
+        document.setdefault("data", {})
+        if not isinstance(document["data"], dict):
+            raise ConfigError(f"{origin}: data: expected a mapping")
+        document["data"]["corpora"] = corpora
+    if isinstance(document.get("method"), dict):
+        # `--set method.temperature=0.2` alone means the default method's temperature.
+        document["method"].setdefault("name", "simclr")
+    try:
+        config = TrainConfig.model_validate(document)
+    except ValidationError as err:
+        raise ConfigError(f"{origin}: {format_validation_error(err, document, {'name': METHODS})}") from None
+    if not config.data.corpora:
+        raise ConfigError(f"{origin}: no training data: give --data CORPUS or data.corpora in the config")
+    return config

@@ -1,0 +1,436 @@
+"""The training loop: one process per device, from one CPU to many GPUs under torchrun (DDP).
+
+    torchrun --nproc_per_node 8 -m synthgen train --data s3://bucket/corpus --out runs/r50
+
+Each step: a batch of uint8 views from the loader, moved to the device; MixUp (optional) and
+augmentation there, batched; the method's loss under bf16 autocast on CUDA; an optimiser step on
+the learning rate of the schedule. The global RNG is seeded from (seed, rank, step) at every step,
+so a run resumed from a checkpoint takes exactly the steps the uninterrupted run would have taken.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+import yaml
+from torch import nn
+
+from synthgen import __version__
+from synthgen.seeds import sample_seed
+from synthgen.train.augment import GPUAugment
+from synthgen.train.checkpoints import (
+    BACKBONE,
+    LAST,
+    CheckpointError,
+    checkpoint_path,
+    epoch_checkpoint_name,
+    export_backbone,
+    load_checkpoint,
+    save_checkpoint,
+)
+from synthgen.train.config import ConfigError, TrainConfig
+from synthgen.train.data import DataError, ShardStream, TrainCorpus, ViewPolicy, make_loader, open_corpus
+from synthgen.train.methods import build_method
+from synthgen.train.models import build_backbone
+from synthgen.train.optim import build_optimizer, lr_at, set_lr
+
+METRICS = "metrics.jsonl"
+CONFIG = "config.yaml"
+SUMMARY = "summary.json"
+# Settings that may change between a run and its resumption: they do not change what is computed
+# (the number of loader workers does: it fixes which worker reads which shards).
+_RUN_ONLY = {("data", "storage_options"), ("log_every",), ("checkpoint",)}
+
+
+@dataclass(frozen=True)
+class Process:
+    """Where this process stands in the job: its rank and device."""
+
+    rank: int
+    world_size: int
+    device: torch.device
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def start_process() -> Process:
+    """Join torchrun's process group when launched by it; otherwise a single process."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if torch.cuda.is_available():
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")
+    if world_size > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    rank = dist.get_rank() if dist.is_initialized() else 0
+    return Process(rank, world_size, device)
+
+
+class Trainer:
+    """The model, method, augmentation, optimiser and schedule of a run, and one training step."""
+
+    def __init__(self, config: TrainConfig, process: Process, corpora: list[TrainCorpus]) -> None:
+        self.config = config
+        self.process = process
+        self.corpora = corpora
+        self.image_size = config.data.image_size or corpora[0].image_size[0]
+        self.crop_size = config.augment.size or self.image_size
+        torch.manual_seed(config.seed)  # the same initial weights on every rank
+        self.method = build_method(build_backbone(config.model.arch, self.crop_size), config.method)
+        _check_fit(config, self.method, corpora, process)
+        self.method.to(process.device)
+        if config.channels_last:
+            self.method.to(memory_format=torch.channels_last)
+        self.optimizer = build_optimizer(self.method, config.optim, process.device)
+        self.augment = GPUAugment(config.augment).to(process.device)
+        self.model: nn.Module = self.method
+        if process.world_size > 1:
+            # The MoCo queue and BN statistics stay per rank: broadcasting them every step costs more than it gives.
+            self.model = nn.parallel.DistributedDataParallel(
+                self.method,
+                device_ids=[process.device] if process.device.type == "cuda" else None,
+                broadcast_buffers=False,
+            )
+        if config.compile:
+            self.model = torch.compile(self.model)
+        self.bf16 = config.precision == "bf16" or (config.precision == "auto" and process.device.type == "cuda")
+        epoch_samples = config.data.epoch_samples or sum(c.nsamples for c in corpora)
+        self.steps_per_epoch = max(1, epoch_samples // config.data.batch_size)
+        self.total_steps = config.epochs * self.steps_per_epoch
+        self.warmup_steps = round(config.optim.warmup_epochs * self.steps_per_epoch)
+
+    def loader(self, skip_batches: int = 0) -> Iterator[dict[str, Any]]:
+        """This rank's endless batches, from batch `skip_batches` of the run on."""
+        config, process = self.config, self.process
+        policy = ViewPolicy(
+            views=config.method.views,
+            distinct=config.data.positives == "views",
+            size=(self.image_size, self.image_size),
+            needs_labels=self.method.needs_labels,
+        )
+        stream = ShardStream(
+            self.corpora,
+            policy,
+            config.data.batch_size // process.world_size,
+            seed=config.seed,
+            rank=process.rank,
+            world_size=process.world_size,
+            shuffle_buffer=config.data.shuffle_buffer,
+            skip_batches=skip_batches,
+            storage_options=config.data.storage_options,
+        )
+        return _plain_errors(make_loader(stream, config.data.workers, pin_memory=process.device.type == "cuda"))
+
+    def step(self, step: int, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Train on `batch` as step `step` of the run; returns the loss and the method's metrics."""
+        config, device = self.config, self.process.device
+        torch.manual_seed(sample_seed(config.seed, step, self.process.rank))
+        images = batch["images"].to(device, non_blocking=True)
+        labels = batch["labels"].to(device, non_blocking=True) if self.method.needs_labels else None
+        with torch.no_grad():
+            views = self.augment(images)  # MixUp first, when configured
+        set_lr(self.optimizer, lr_at(step, self.total_steps, self.warmup_steps, config.optim))
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            loss, metrics = self.model(views, labels)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return loss, metrics
+
+    def synchronize(self) -> None:
+        if self.process.device.type == "cuda":
+            torch.cuda.synchronize(self.process.device)
+
+    def state_dict(self, step: int) -> dict[str, Any]:
+        return {
+            "step": step,
+            "config": self.config.resolved(),
+            "model": self.method.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "synthgen_version": __version__,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> int:
+        """Restore a checkpoint; returns the step it was taken after."""
+        self.method.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        return int(state["step"])
+
+    def export(self, path: Path, step: int) -> None:
+        export_backbone(
+            path,
+            self.method.backbone,
+            {
+                "arch": self.config.model.arch,
+                "image_size": self.crop_size,
+                "feature_dim": self.method.backbone.feature_dim,
+                "mean": list(self.config.augment.mean),
+                "std": list(self.config.augment.std),
+                "step": step,
+                "config_sha256": self.config.sha256(),
+                "synthgen_version": __version__,
+            },
+        )
+
+
+def train(
+    config: TrainConfig,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    stop_after: int | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Train as `config` says, writing the run folder; returns the run's summary.
+
+    `stop_after` ends this invocation after that many steps (saving `last`), as a time-limited
+    cluster job would; `resume` continues from `last` with the same configuration.
+    """
+    process = start_process()
+    run_dir = Path(run_dir)
+    last = checkpoint_path(run_dir, LAST)
+    if resume and not last.is_file():
+        raise CheckpointError(f"{run_dir}: nothing to resume (no {last.relative_to(run_dir)})")
+    if not resume and last.is_file():
+        raise CheckpointError(f"{run_dir}: a run is already here; add --resume to continue it, or choose another --out")
+
+    corpora = [open_corpus(c.url, c.weight, config.data.storage_options) for c in config.data.corpora]
+    trainer = Trainer(config, process, corpora)
+    start_step = 0
+    if resume:
+        state = load_checkpoint(last, process.device)
+        _check_same_config(state.get("config", {}), config.resolved(), last)
+        start_step = trainer.load_state_dict(state)
+    loader = trainer.loader(skip_batches=start_step)
+    if process.main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / CONFIG).write_text(yaml.safe_dump(config.resolved(), sort_keys=False))
+
+    steps_per_epoch, total_steps = trainer.steps_per_epoch, trainer.total_steps
+
+    def checkpoint(step: int) -> None:
+        if not process.main:
+            return
+        state = trainer.state_dict(step)
+        save_checkpoint(last, state)
+        epoch, within = divmod(step, steps_per_epoch)
+        if within == 0 and (epoch % config.checkpoint.every_epochs == 0 or step == total_steps):
+            save_checkpoint(checkpoint_path(run_dir, epoch_checkpoint_name(epoch)), state)
+        trainer.export(run_dir / BACKBONE, step)
+
+    log = _MetricsLog(run_dir / METRICS, process, resume)
+    bar = _progress_bar(total_steps, start_step, enabled=progress and process.main)
+    step = start_step
+    started = time.perf_counter()
+    stop = _StopRequest()
+    try:
+        trainer.model.train()
+        while step < total_steps and (stop_after is None or step - start_step < stop_after):
+            if stop.agreed(process):
+                break
+            batch = next(loader)
+            loss, metrics = trainer.step(step, batch)
+            step += 1
+            log.add(loss, metrics, batch, batch["images"].shape[0] * batch["images"].shape[1])
+            if step % config.log_every == 0 or step == total_steps:
+                record = log.write(step, step / steps_per_epoch, trainer.optimizer.param_groups[0]["lr"])
+                bar.set_postfix(loss=f"{record['loss']:.4f}", img_s=f"{record['images_per_s']:.0f}")
+            bar.update(1)
+            save_every = config.checkpoint.every_steps
+            if step % steps_per_epoch == 0 or (save_every and step % save_every == 0):
+                checkpoint(step)
+    finally:
+        bar.close()
+        stop.release()
+    if log.pending:
+        log.write(step, step / steps_per_epoch, trainer.optimizer.param_groups[0]["lr"])
+    if step % steps_per_epoch != 0:  # stopped mid-epoch: keep where we are
+        checkpoint(step)
+    if process.world_size > 1:
+        dist.barrier()
+    seconds = time.perf_counter() - started
+    summary = {
+        "run": str(run_dir),
+        "steps": step,
+        "total_steps": total_steps,
+        "epochs": step / steps_per_epoch,
+        "finished": step >= total_steps,
+        "interrupted": stop.requested,
+        "seconds": round(seconds, 3),
+        "images_per_s": round(log.images_total / max(seconds, 1e-9), 1),
+        "final_loss": log.last.get("loss"),
+        "bad_samples": log.last.get("bad_samples", 0),
+        "bad_shards": log.last.get("bad_shards", 0),
+        "backbone": str(run_dir / BACKBONE),
+    }
+    if process.main:
+        (run_dir / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def _plain_errors(loader: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The loader's batches; a DataError raised in a loader worker comes back as its own one line.
+
+    torch re-raises a worker's exception with the worker's traceback in its message.
+    """
+    try:
+        yield from loader
+    except DataError as err:
+        lines = [line for line in str(err).splitlines() if line.strip()]
+        if len(lines) > 1 and lines[-1].startswith(f"{DataError.__module__}.{DataError.__name__}: "):
+            raise DataError(lines[-1].split(": ", 1)[1]) from None
+        raise
+
+
+def _check_fit(config: TrainConfig, method: nn.Module, corpora: list[TrainCorpus], process: Process) -> None:
+    """Refuse, before any training, a run that the data or the machine cannot serve."""
+    name = config.method.name
+    for corpus in corpora:
+        if method.needs_labels and not corpus.has_labels:
+            raise DataError(
+                f"{corpus.spec}: method {name} needs a `cls` label per sample and this corpus has none "
+                "(render a recipe whose source defines classes)"
+            )
+        if corpus.stored_views < method.min_stored_views:
+            raise DataError(
+                f"{corpus.spec}: method {name} needs at least {method.min_stored_views} stored views per sample "
+                f"and this corpus has {corpus.stored_views} (render it with `views: {config.method.views}`)"
+            )
+    if config.data.batch_size % process.world_size:
+        raise ConfigError(
+            f"data.batch_size: {config.data.batch_size} does not split evenly over {process.world_size} processes"
+        )
+    if config.augment.mixup is not None and method.needs_labels:
+        raise ConfigError(f"augment.mixup: mixing samples of different classes breaks the labels that {name} needs")
+    per_rank = config.data.batch_size // process.world_size
+    if config.augment.mixup is not None and per_rank < config.augment.mixup.k:
+        raise ConfigError(f"augment.mixup.k: {config.augment.mixup.k} is more than the {per_rank} samples per process")
+
+
+def _check_same_config(saved: dict[str, Any], current: dict[str, Any], where: Path) -> None:
+    def differences(a: Any, b: Any, path: tuple[str, ...]) -> list[str]:
+        if path in _RUN_ONLY:
+            return []
+        if isinstance(a, dict) and isinstance(b, dict):
+            return [d for key in sorted(set(a) | set(b)) for d in differences(a.get(key), b.get(key), (*path, key))]
+        return [] if a == b else [f"{'.'.join(path)}: {a!r} then, {b!r} now"]
+
+    changed = differences(saved, current, ())
+    if changed:
+        raise ConfigError(f"{where}: --resume needs the run's configuration; changed: {'; '.join(changed[:3])}")
+
+
+class _StopRequest:
+    """Ctrl-C or SIGTERM (a cluster taking the machine back) ends the run after the current step,
+    so the checkpoint saved then is consistent; a second signal stops at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.previous: dict[int, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGINT, signal.SIGTERM):
+                self.previous[number] = signal.signal(number, self._handle)
+
+    def _handle(self, number: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def agreed(self, process: Process) -> bool:
+        """Whether to stop now; under DDP every rank stops at the same step or none does."""
+        if process.world_size == 1:
+            return self.requested
+        flag = torch.tensor([float(self.requested)], device=process.device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        return bool(flag.item())
+
+    def release(self) -> None:
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+        self.previous.clear()
+
+
+class _MetricsLog:
+    """Accumulates per-step figures between log lines; writes JSONL on the main process."""
+
+    def __init__(self, path: Path, process: Process, resume: bool) -> None:
+        self.path = path
+        self.process = process
+        if process.main and not resume:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("")
+        self.losses: list[torch.Tensor] = []
+        self.metrics: dict[str, list[Any]] = {}
+        self.images = 0
+        self.images_total = 0
+        self.bad_samples = 0
+        self.bad_shards = 0
+        self.last: dict[str, Any] = {}
+        self.since = time.perf_counter()
+
+    def add(self, loss: torch.Tensor, metrics: dict[str, Any], batch: dict[str, Any], images: int) -> None:
+        self.losses.append(loss.detach().float())
+        for key, value in metrics.items():
+            self.metrics.setdefault(key, []).append(value)
+        self.images += images
+        self.images_total += images * self.process.world_size
+        self.bad_samples += int(batch["bad_samples"])
+        self.bad_shards += int(batch["bad_shards"])
+
+    def write(self, step: int, epoch: float, lr: float) -> dict[str, Any]:
+        # One reduction per log line, not per step: the device never waits for the host in between.
+        device = self.losses[0].device
+        means = [torch.stack(self.losses).mean()] + [
+            torch.stack([torch.as_tensor(v, dtype=torch.float32, device=device) for v in values]).mean()
+            for values in self.metrics.values()
+        ]
+        counts = torch.tensor([self.bad_samples, self.bad_shards], dtype=torch.float32, device=device)
+        figures = torch.cat([torch.stack(means).float(), counts])
+        if self.process.world_size > 1:
+            dist.all_reduce(figures)
+            figures[: len(means)] /= self.process.world_size
+        values = figures.tolist()
+        seconds = time.perf_counter() - self.since
+        record = {
+            "step": step,
+            "epoch": round(epoch, 4),
+            "loss": values[0],
+            "lr": lr,
+            **dict(zip(self.metrics, values[1 : len(means)], strict=True)),
+            "images_per_s": self.images * self.process.world_size / max(seconds, 1e-9),
+            "bad_samples": int(values[-2]),  # totals so far, all processes
+            "bad_shards": int(values[-1]),
+        }
+        self.last = record
+        if self.process.main:
+            with self.path.open("a") as stream:
+                stream.write(json.dumps(record) + "\n")
+        self.losses.clear()
+        self.metrics.clear()
+        self.images = 0
+        self.since = time.perf_counter()
+        return record
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.losses)
+
+
+def _progress_bar(total: int, initial: int, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, unit="step", disable=not enabled, dynamic_ncols=True)

@@ -1,0 +1,218 @@
+"""`synthgen train`: every method learns, runs resume exactly, DDP finishes, bad input is refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from synthgen.cli import cli
+from synthgen.export.shards import ShardWriter, iter_tar_samples
+from synthgen.train.checkpoints import read_backbone
+from synthgen.train.config import ConfigError, load_train_config
+from synthgen.train.data import DataError
+from synthgen.train.loop import train
+from tests.conftest import _free_port
+
+# A small, fast run: ResNet-18 at 32x32, 4 steps per epoch of 16 samples, one loader process.
+FAST = [
+    "model.arch=resnet18",
+    "data.batch_size=16",
+    "data.epoch_samples=64",
+    "data.workers=0",
+    "data.shuffle_buffer=16",
+    "augment.size=32",
+    "optim.name=adamw",
+    "optim.lr=0.002",
+    "optim.warmup_epochs=0",
+    "log_every=1",
+    "method.head.hidden=64",
+    "method.head.out=32",
+]
+METHOD_SETTINGS = {
+    "simclr": [],
+    "mocov2": ["method.queue_size=64"],
+    "multipos": ["method.views=3"],
+    "supcon": [],
+    "alignuniform": [],
+}
+
+
+def config_for(corpus: Path, *extra: str, method: str = "simclr", epochs: int = 3):
+    return load_train_config(None, [f"method.name={method}", f"epochs={epochs}", *FAST, *extra], [str(corpus)])
+
+
+def losses(run: Path) -> list[float]:
+    return [json.loads(line)["loss"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("method", sorted(METHOD_SETTINGS))
+def test_each_method_lowers_the_loss(shader_corpus: Path, tmp_path: Path, method: str):
+    # Without augmentation the positives are the stored views (two renders of a program), so 16
+    # steps show learning through the noise of so small a batch.
+    config = config_for(shader_corpus, *METHOD_SETTINGS[method], "augment.preset=none", method=method, epochs=4)
+    summary = train(config, tmp_path / "run", progress=False)
+    assert summary["finished"] and summary["steps"] == 16
+    values = losses(tmp_path / "run")
+    assert len(values) == 16
+    # From the second epoch on (MoCo's loss first rises while its queue of 64 keys fills).
+    assert sum(values[-4:]) / 4 < sum(values[4:8]) / 4, values
+
+
+def test_the_run_folder_holds_config_metrics_checkpoints_and_backbone(shader_corpus: Path, tmp_path: Path):
+    run = tmp_path / "run"
+    config = config_for(shader_corpus, "checkpoint.every_epochs=2", epochs=3)
+    train(config, run, progress=False)
+    names = sorted(p.name for p in (run / "checkpoints").iterdir())
+    assert names == ["epoch-0002.pt", "epoch-0003.pt", "last.pt"]
+    assert load_train_config(run / "config.yaml") == config  # the saved config repeats the run
+    tensors, info = read_backbone(run / "backbone.safetensors")
+    assert info["arch"] == "resnet18" and info["image_size"] == 32 and info["feature_dim"] == 512 and info["step"] == 12
+    assert "layer4.1.bn2.running_var" in tensors and "conv1.weight" in tensors
+    assert not any(name.startswith("fc.") for name in tensors)
+    # Checkpoints hold plain data: they load with weights_only.
+    state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    assert state["step"] == 12
+
+
+@pytest.mark.parametrize("method", ["simclr", "mocov2"])
+def test_a_resumed_run_takes_the_same_steps_as_an_uninterrupted_one(shader_corpus: Path, tmp_path: Path, method: str):
+    config = config_for(shader_corpus, *METHOD_SETTINGS[method], method=method, epochs=2)
+    train(config, tmp_path / "whole", progress=False)
+    stopped = train(config, tmp_path / "parts", stop_after=3, progress=False)  # mid-epoch
+    assert not stopped["finished"] and stopped["steps"] == 3
+    train(config, tmp_path / "parts", resume=True, progress=False)
+    assert losses(tmp_path / "parts") == losses(tmp_path / "whole")
+    whole, _ = read_backbone(tmp_path / "whole" / "backbone.safetensors")
+    parts, _ = read_backbone(tmp_path / "parts" / "backbone.safetensors")
+    assert all(torch.equal(whole[name], parts[name]) for name in whole)
+
+
+def test_resume_refuses_a_changed_configuration_and_a_fresh_run_refuses_an_old_one(shader_corpus: Path, tmp_path: Path):
+    run = tmp_path / "run"
+    with pytest.raises(Exception, match="nothing to resume"):
+        train(config_for(shader_corpus), run, resume=True, progress=False)
+    train(config_for(shader_corpus), run, stop_after=1, progress=False)
+    with pytest.raises(Exception, match="a run is already here"):
+        train(config_for(shader_corpus), run, progress=False)
+    with pytest.raises(ConfigError, match=r"optim.lr: 0.002 then, 0.01 now"):
+        train(config_for(shader_corpus, "optim.lr=0.01"), run, resume=True, progress=False)
+
+
+def _corpus_without(tmp_path: Path, source: Path, drop: set[str]) -> Path:
+    """A copy of `source`'s first shard with some fields removed from every sample."""
+    out = tmp_path / "stripped"
+    out.mkdir()
+    with open(source / "shard-000000.tar", "rb") as stream, (out / "shard-000000.tar").open("wb") as target:
+        writer = ShardWriter(target)
+        for sample in iter_tar_samples(stream):
+            writer.write({key: value for key, value in sample.items() if key not in drop})
+        writer.close()
+    return out / "shard-000000.tar"
+
+
+def test_a_corpus_without_what_the_method_needs_is_refused_before_training(shader_corpus: Path, tmp_path: Path):
+    no_labels = _corpus_without(tmp_path, shader_corpus, {"cls", "view1.png"})
+    with pytest.raises(DataError, match=r"method supcon needs a `cls` label"):
+        train(config_for(no_labels, method="supcon"), tmp_path / "a", progress=False)
+    with pytest.raises(DataError, match=r"multipos needs at least 2 stored views per sample and this corpus has 1"):
+        train(config_for(no_labels, method="multipos"), tmp_path / "b", progress=False)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    with pytest.raises(ConfigError, match="mixing samples of different classes"):
+        train(config_for(shader_corpus, "augment.mixup.k=2", method="supcon"), tmp_path / "c", progress=False)
+
+
+def test_mixup_trains(shader_corpus: Path, tmp_path: Path):
+    summary = train(config_for(shader_corpus, "augment.mixup.k=6", epochs=1), tmp_path / "run", progress=False)
+    assert summary["finished"] and summary["final_loss"] > 0
+
+
+def test_config_errors_name_the_field(shader_corpus: Path, tmp_path: Path):
+    with pytest.raises(ConfigError, match=r"optim.lr"):
+        load_train_config(None, ["optim.lr=fast"], [str(shader_corpus)])
+    with pytest.raises(ConfigError, match=r"data.batchsize: unknown key"):
+        load_train_config(None, ["data.batchsize=3"], [str(shader_corpus)])
+    with pytest.raises(ConfigError, match=r"no training data"):
+        load_train_config(None, [], [])
+    bad = tmp_path / "train.yaml"
+    bad.write_text("model: !!python/object/apply:os.system ['true']\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_train_config(bad, [], [str(shader_corpus)])
+
+
+def test_the_cli_trains_stops_and_resumes(shader_corpus: Path, tmp_path: Path):
+    runner = CliRunner()
+    args = ["train", "--data", str(shader_corpus), "--out", str(tmp_path / "run"), "--epochs", "1", "--quiet"]
+    args += [item for setting in FAST for item in ("--set", setting)]
+    first = runner.invoke(cli, [*args, "--stop-after", "2"])
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("stopped (continue with --resume): 2/4 steps")
+    again = runner.invoke(cli, args)
+    assert again.exit_code == 2 and "a run is already here" in again.output
+    resumed = runner.invoke(cli, [*args, "--resume"])
+    assert resumed.exit_code == 0 and resumed.output.startswith("finished: 4/4 steps"), resumed.output
+    wrong = runner.invoke(cli, ["train", "--data", str(shader_corpus), "--out", str(tmp_path / "x"), "--method", "ab"])
+    assert wrong.exit_code == 2 and "method" in wrong.output and "Traceback" not in wrong.output
+
+
+def _synthgen(*args: str) -> list[str]:
+    return [sys.executable, "-m", "synthgen", *args]
+
+
+def test_ctrl_c_saves_a_checkpoint_at_a_step_boundary_and_resume_finishes(shader_corpus: Path, tmp_path: Path):
+    run = tmp_path / "run"
+    settings = [item for setting in FAST for item in ("--set", setting)]
+    command = _synthgen("train", "--data", str(shader_corpus), "--out", str(run), "--epochs", "50", "--quiet")
+    command += settings
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (run / "metrics.jsonl").exists() or not (run / "metrics.jsonl").read_text():
+        assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "interrupted after step" in stderr and "Traceback" not in stderr
+    state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    assert 0 < state["step"] < 200 and state["step"] == len(losses(run))
+
+
+@pytest.mark.parametrize("workers", [1, 2])  # 2 slots for 3 uneven shards; 4 slots, more than shards
+def test_two_process_ddp_on_the_cpu_finishes_with_uneven_shards(shader_corpus: Path, tmp_path: Path, workers: int):
+    run = tmp_path / "run"
+    settings = [item for setting in FAST for item in ("--set", setting)]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        f"--master_port={_free_port()}",
+        "-m",
+        "synthgen",
+        "train",
+        "--data",
+        str(shader_corpus),
+        "--out",
+        str(run),
+        "--epochs",
+        "2",
+        "--quiet",
+        *settings,
+        "--workers",
+        str(workers),
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["finished"] and summary["steps"] == 8
+    assert len(losses(run)) == 8
+    assert "finished: 8/8 steps" in result.stdout
