@@ -297,6 +297,7 @@ def verify(corpus: str, decode: bool, repair: bool, storage_options: tuple[str, 
     metavar="KEY=VALUE",
     help="Override a config key, e.g. --set augment.preset=mocov2 (repeatable; VALUE is YAML).",
 )
+@_storage
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--stop-after", type=click.IntRange(min=1), help="Stop after this many steps (resume later).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -311,6 +312,7 @@ def train(
     lr: float | None,
     workers: int | None,
     overrides: tuple[str, ...],
+    storage_options: tuple[str, ...],
     resume: bool,
     stop_after: int | None,
     quiet: bool,
@@ -337,6 +339,7 @@ def train(
         "data.workers": workers,
     }
     given = [f"{key}={value}" for key, value in flags.items() if value is not None]
+    given += [f"data.storage_options.{key}={value}" for key, value in parse_storage_options(storage_options).items()]
     config = load_train_config(config_path, [*given, *overrides], data)
     summary = run_training(config, run_dir, resume=resume, stop_after=stop_after, progress=not quiet)
     if summary["interrupted"]:

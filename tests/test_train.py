@@ -163,6 +163,18 @@ def test_the_cli_trains_stops_and_resumes(shader_corpus: Path, tmp_path: Path):
     assert wrong.exit_code == 2 and "method" in wrong.output and "Traceback" not in wrong.output
 
 
+def test_training_reads_a_corpus_from_object_storage(shader_corpus: Path, s3_bucket, tmp_path: Path):
+    from synthgen.export.push import push_corpus
+
+    bucket, options = s3_bucket
+    push_corpus(str(shader_corpus), f"s3://{bucket}/corpus", options)
+    args = ["train", "--data", f"s3://{bucket}/corpus", "--out", str(tmp_path / "run"), "--epochs", "1", "--quiet"]
+    args += [item for setting in [*FAST, "data.workers=2"] for item in ("--set", setting)]
+    args += ["--storage-option", f"endpoint_url={options['endpoint_url']}"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0 and result.output.startswith("finished: 4/4 steps"), result.output
+
+
 def _synthgen(*args: str) -> list[str]:
     return [sys.executable, "-m", "synthgen", *args]
 
