@@ -6,10 +6,14 @@ Member metadata is fixed (mtime, owner, mode), so the same samples always give t
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import hashlib
 import io
+import lzma
 import re
 import tarfile
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any
@@ -86,32 +90,144 @@ def _zeros(n: int) -> bytes:
     return b"\0" * n
 
 
-class _TailKeepingReader(io.RawIOBase):
-    """Reads through to `source`, keeping the last block of what was read.
+class _DamagedTar(Exception):
+    """What is wrong with a tar stream; iter_tar_samples names the shard."""
 
-    tarfile takes a file that ends at a block boundary for a complete archive, so a shard cut
-    short there would read as fewer samples. Every tar writer ends the archive with zero blocks:
-    a file whose last block is not zeros was cut.
+
+def _read_exact(stream: IO[bytes], size: int) -> bytes:
+    data = stream.read(size)
+    while len(data) < size:  # remote files may return less than asked before the end
+        more = stream.read(size - len(data))
+        if not more:
+            raise _DamagedTar("the file is cut short")
+        data += more
+    return data
+
+
+def _number(field: bytes) -> int:
+    """A header number: octal digits, or base-256 when the first byte's high bit is set."""
+    if field[:1] and field[0] & 0x80:
+        return int.from_bytes(bytes([field[0] & 0x7F]) + field[1:], "big")
+    digits = field.split(b"\0", 1)[0].strip()
+    try:
+        return int(digits, 8) if digits else 0
+    except ValueError:
+        raise _DamagedTar(f"a header holds {field!r} where a number belongs") from None
+
+
+def _pax_records(data: bytes) -> dict[str, str]:
+    """`LENGTH KEY=VALUE\\n` records of a pax extended header."""
+    records: dict[str, str] = {}
+    position = 0
+    while position < len(data) and data[position : position + 1] not in (b"", b"\0"):
+        length_text, _, _ = data[position : position + 20].partition(b" ")
+        try:
+            length = int(length_text)
+        except ValueError:
+            raise _DamagedTar("a pax header is malformed") from None
+        record = data[position : position + length]
+        key, sep, value = record[len(length_text) + 1 : -1].partition(b"=")
+        if length <= 0 or not sep or not record.endswith(b"\n"):
+            raise _DamagedTar("a pax header is malformed")
+        records[key.decode("utf-8", "replace")] = value.decode("utf-8", "replace")
+        position += length
+    return records
+
+
+def iter_tar_members(stream: IO[bytes]) -> Iterator[tuple[str, bytes]]:
+    """(name, data) of each member of an uncompressed tar stream, in order, read strictly.
+
+    ustar, GNU and pax tars (what tarfile, GNU tar and webdataset write) are read here directly:
+    tarfile's general machinery costs more per member than decoding a small image. Checksums are
+    checked, and so is the end-of-archive block: a file cut short at a block boundary is damaged,
+    not a shorter shard. Only regular files are members; anything else (links, folders, devices)
+    raises, as does a cut or garbled file.
     """
+    long_name: str | None = None
+    pax: dict[str, str] = {}
+    while True:
+        header = stream.read(BLOCK_SIZE)
+        if len(header) < BLOCK_SIZE:
+            raise _DamagedTar("the file is cut short (no end-of-archive block)")
+        if not any(header):
+            return
+        _check_checksum(header)
+        kind = header[156:157]
+        size = int(pax["size"]) if "size" in pax else _number(header[124:136])
+        data = _read_exact(stream, size)
+        padding = -size % BLOCK_SIZE
+        if padding:
+            _read_exact(stream, padding)
+        if kind == b"x":  # pax: applies to the next member
+            pax = _pax_records(data)
+            continue
+        if kind == b"g":  # pax global header: nothing we use
+            continue
+        if kind == b"L":  # GNU long name of the next member
+            long_name = data.split(b"\0", 1)[0].decode("utf-8", "replace")
+            continue
+        name = pax.get("path") or long_name or _header_name(header)
+        pax, long_name = {}, None
+        if kind not in (b"0", b"\0", b"7"):  # 7: contiguous file, a regular file elsewhere
+            raise _DamagedTar(f"member {name!r} is not a regular file")
+        yield name, data
 
-    def __init__(self, source: IO[bytes]) -> None:
+
+def _check_checksum(header: bytes) -> None:
+    stored = _number(header[148:156])
+    unsigned = sum(header) - sum(header[148:156]) + 8 * 0x20  # the checksum field counts as spaces
+    if stored != unsigned:
+        # Some old writers summed signed bytes.
+        signed = (
+            unsigned
+            - 256 * sum(1 for byte in header if byte > 127)
+            + 256 * sum(1 for byte in header[148:156] if byte > 127)
+        )
+        if stored != signed:
+            raise _DamagedTar("a header's checksum does not match (not a tar, or garbled)")
+
+
+def _header_name(header: bytes) -> str:
+    name = header[0:100].split(b"\0", 1)[0]
+    if header[257:263] == b"ustar\0":  # POSIX ustar: a prefix folder may complete the name
+        prefix = header[345:500].split(b"\0", 1)[0]
+        if prefix:
+            name = prefix + b"/" + name
+    return name.decode("utf-8", "replace")
+
+
+def _uncompressed(fileobj: IO[bytes]) -> IO[bytes]:
+    """`fileobj`, decompressed when it is a .tar.gz, .tar.bz2 or .tar.xz."""
+    head = fileobj.read(6)
+    whole = io.BufferedReader(_Prefixed(head, fileobj), buffer_size=1 << 16)
+    if head.startswith(b"\x1f\x8b"):
+        return gzip.GzipFile(fileobj=whole)  # type: ignore[return-value]
+    if head.startswith(b"BZh"):
+        return bz2.BZ2File(whole)  # type: ignore[return-value]
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return lzma.LZMAFile(whole)  # type: ignore[return-value]
+    return whole
+
+
+class _Prefixed(io.RawIOBase):
+    """`head` (bytes already read from `source`), then the rest of `source`."""
+
+    def __init__(self, head: bytes, source: IO[bytes]) -> None:
+        self.head = head
         self.source = source
-        self.tail = b""
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
         data = self.source.read(len(buffer))
         buffer[: len(data)] = data
-        if data:
-            self.tail = (self.tail + data)[-BLOCK_SIZE:] if len(data) < BLOCK_SIZE else bytes(data[-BLOCK_SIZE:])
         return len(data)
-
-    def ends_with_zero_block(self) -> bool:
-        while self.read(1 << 16):  # the rest is end-of-archive padding, a few blocks
-            pass
-        return len(self.tail) == BLOCK_SIZE and not any(self.tail)
 
 
 def iter_tar_samples(fileobj: IO[bytes], where: str = "shard") -> Iterator[dict[str, Any]]:
@@ -119,34 +235,25 @@ def iter_tar_samples(fileobj: IO[bytes], where: str = "shard") -> Iterator[dict[
 
     Each sample is `{"__key__": key, field: bytes, ...}`. Raises CorpusError naming `where`
     and the member for anything that is not a plain, flat `key.field` file, and for a shard that
-    was cut short.
+    is damaged or was cut short.
     """
     current: dict[str, Any] | None = None
-    reader = _TailKeepingReader(fileobj)
     try:
-        with tarfile.open(fileobj=reader, mode="r|*") as tar:
-            for member in tar:
-                name = member.name
-                if not member.isfile():
-                    raise CorpusError(f"{where}: member {name!r} is not a regular file")
-                match = _MEMBER_NAME.match(name)
-                if match is None:
-                    raise CorpusError(f"{where}: unsafe or malformed member name {name!r}")
-                key, field_name = match["key"], match["field"]
-                extracted = tar.extractfile(member)
-                data = extracted.read() if extracted is not None else b""
-                if current is not None and current["__key__"] != key:
-                    yield current
-                    current = None
-                if current is None:
-                    current = {"__key__": key}
-                if field_name in current:
-                    raise CorpusError(f"{where}: duplicate member {name!r}")
-                current[field_name] = data
-    except tarfile.TarError as err:
+        for name, data in iter_tar_members(_uncompressed(fileobj)):
+            match = _MEMBER_NAME.match(name)
+            if match is None:
+                raise CorpusError(f"{where}: unsafe or malformed member name {name!r}")
+            key, field_name = match["key"], match["field"]
+            if current is not None and current["__key__"] != key:
+                yield current
+                current = None
+            if current is None:
+                current = {"__key__": key}
+            if field_name in current:
+                raise CorpusError(f"{where}: duplicate member {name!r}")
+            current[field_name] = data
+    except (_DamagedTar, OSError, EOFError, zlib.error, lzma.LZMAError) as err:
         raise CorpusError(f"{where}: damaged tar: {err}") from None
-    if not reader.ends_with_zero_block():
-        raise CorpusError(f"{where}: damaged tar: the file is cut short (no end-of-archive block)")
     if current is not None:
         yield current
 

@@ -1,0 +1,98 @@
+"""The project's one tar reader: every tar format of the field read right, anything unsafe refused."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import tarfile
+
+import pytest
+
+from synthgen.errors import CorpusError
+from synthgen.export.shards import ShardWriter, iter_tar_samples
+
+
+def _tar(members: list[tuple[str, bytes]], fmt: int = tarfile.PAX_FORMAT, mtime: float = 1.5e9) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=fmt) as tar:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = mtime
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+MEMBERS = [
+    ("000000000000.jpg", b"\xff\xd8 first image"),
+    ("000000000000.json", b'{"index": 0}'),
+    ("000000000001.jpg", b"x" * 1000),
+    ("000000000001.cls", b"3"),
+    ("k" * 120 + ".txt", b"a key longer than a ustar name field"),
+]
+
+
+@pytest.mark.parametrize(
+    "fmt,mtime",
+    [(tarfile.USTAR_FORMAT, 1.5e9), (tarfile.GNU_FORMAT, 1.5e9), (tarfile.PAX_FORMAT, 1.5e9 + 0.25)],
+    ids=["ustar", "gnu", "pax-float-mtime"],  # webdataset's TarWriter gives pax headers on every member
+)
+def test_tars_of_every_format_read_as_tarfile_reads_them(fmt: int, mtime: float):
+    members = MEMBERS if fmt != tarfile.USTAR_FORMAT else MEMBERS[:-1]  # ustar cannot hold the long name
+    samples = list(iter_tar_samples(io.BytesIO(_tar(members, fmt, mtime))))
+    flat = [(f"{s['__key__']}.{field}", data) for s in samples for field, data in s.items() if field != "__key__"]
+    assert flat == members
+
+
+def test_compressed_tars_are_read():
+    samples = list(iter_tar_samples(io.BytesIO(gzip.compress(_tar(MEMBERS[:2])))))
+    assert samples == [{"__key__": "000000000000", "jpg": MEMBERS[0][1], "json": MEMBERS[1][1]}]
+
+
+def test_synthgen_shards_read_back():
+    buffer = io.BytesIO()
+    writer = ShardWriter(buffer)
+    writer.write({"__key__": "000000000007", "png": b"\x89PNG", "cls": b"1"})
+    writer.close()
+    assert list(iter_tar_samples(io.BytesIO(buffer.getvalue()))) == [
+        {"__key__": "000000000007", "png": b"\x89PNG", "cls": b"1"}
+    ]
+
+
+@pytest.mark.parametrize("name", ["../evil.jpg", "/etc/passwd.txt", "a/b.jpg", "noextension", ".hidden"])
+def test_unsafe_member_names_are_refused(name: str):
+    with pytest.raises(CorpusError, match="unsafe or malformed member name"):
+        list(iter_tar_samples(io.BytesIO(_tar([(name, b"x")])), where="evil.tar"))
+
+
+@pytest.mark.parametrize("kind", [tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.DIRTYPE, tarfile.FIFOTYPE])
+def test_members_that_are_not_regular_files_are_refused(kind: bytes):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo("000000000000.jpg")
+        info.type = kind
+        info.linkname = "/etc/passwd"
+        tar.addfile(info)
+    with pytest.raises(CorpusError, match=r"evil.tar: damaged tar: member '000000000000.jpg/?' is not a regular file"):
+        list(iter_tar_samples(io.BytesIO(buffer.getvalue()), where="evil.tar"))
+
+
+def test_cut_garbled_and_foreign_files_are_damaged():
+    whole = _tar(MEMBERS[:4], tarfile.USTAR_FORMAT)
+    for cut in (100, 512, 1024, 1500, 2048):  # inside a header, at block boundaries, inside data
+        with pytest.raises(CorpusError, match="cut short"):
+            list(iter_tar_samples(io.BytesIO(whole[:cut]), where="shard-000003.tar"))
+    garbled = bytearray(whole)
+    garbled[1100] ^= 0xFF  # inside the second header (the first member's data is one block)
+    with pytest.raises(CorpusError, match="checksum"):
+        list(iter_tar_samples(io.BytesIO(bytes(garbled))))
+    with pytest.raises(CorpusError, match="damaged tar"):
+        list(iter_tar_samples(io.BytesIO(b"not a tar at all" * 100)))
+    compressed = gzip.compress(whole)
+    with pytest.raises(CorpusError, match="damaged tar"):
+        list(iter_tar_samples(io.BytesIO(compressed[: len(compressed) // 2])))
+
+
+def test_a_duplicate_member_is_refused():
+    with pytest.raises(CorpusError, match="duplicate member"):
+        list(iter_tar_samples(io.BytesIO(_tar([MEMBERS[0], MEMBERS[0]]))))
