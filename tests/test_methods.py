@@ -166,7 +166,7 @@ def test_configs_discriminated_by_name():
     adapter = TypeAdapter(MethodConfig)
     assert isinstance(adapter.validate_python({"name": "simclr"}), SimCLRConfig)
     moco = adapter.validate_python({"name": "mocov2"})
-    assert (moco.temperature, moco.queue_size, moco.momentum, moco.symmetric) == (0.2, 65536, 0.99, False)
+    assert (moco.temperature, moco.queue_size, moco.momentum, moco.symmetric) == (0.2, 65536, 0.999, False)
     multipos = adapter.validate_python({"name": "multipos"})
     assert (multipos.views, multipos.head.hidden, multipos.head.out, multipos.head.layers) == (4, 2048, 128, 2)
     with pytest.raises(ValidationError):

@@ -135,6 +135,12 @@ def test_mixup_trains(shader_corpus: Path, tmp_path: Path):
     assert summary["finished"] and summary["final_loss"] > 0
 
 
+@pytest.mark.parametrize("path", sorted(Path(__file__).parent.parent.glob("configs/*.yaml")), ids=lambda p: p.name)
+def test_shipped_training_configs_are_valid(path: Path):
+    config = load_train_config(path, [], ["out/corpus"])
+    assert config.data.corpora[0].url == "out/corpus"
+
+
 def test_config_errors_name_the_field(shader_corpus: Path, tmp_path: Path):
     with pytest.raises(ConfigError, match=r"optim.lr"):
         load_train_config(None, ["optim.lr=fast"], [str(shader_corpus)])

@@ -269,7 +269,7 @@ class MoCoV2Config(StrictModel):
     name: Literal["mocov2"] = "mocov2"
     temperature: float = Field(0.2, gt=0.0)
     queue_size: int = Field(65536, ge=1)
-    momentum: float = Field(0.99, ge=0.0, le=1.0)
+    momentum: float = Field(0.999, ge=0.0, le=1.0)  # MoCo v1/v2 (He et al., Chen et al.)
     # Also score view 1's query against view 0's key, and average the two losses.
     symmetric: bool = False
     views: Literal[2] = 2
