@@ -1,0 +1,1 @@
+"""Evaluation of frozen encoders on real labelled data: datasets, features, probes."""
