@@ -84,6 +84,18 @@ def make_recipe(tmp_path: Path, program_dir: Path):
     return make
 
 
+@pytest.fixture
+def one_torch_thread():
+    """For tests of tiny tensors: intra-op threads only add overhead there, and on a busy 2-core
+    machine their waking cost milliseconds per op (tests ran 50x slower). Restored afterwards."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def shader_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A finished corpus of 20 samples of 2 views at 32x32 in uneven shards (8, 8, 4), labelled

@@ -16,15 +16,7 @@ from synthgen.train.augment import (
     mixup,
 )
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: intra-op threads only add overhead, and on a busy 2-core machine their spinning
-    made these tests 50x slower. Restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def images(batch: int = 4, views: int = 2, side: int = 40, seed: int = 0) -> torch.Tensor:

@@ -10,15 +10,7 @@ import torch
 
 from synthgen.evaluate.probes import knn_probe, linear_probe
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These problems are tiny: on one thread each op takes microseconds, whereas on a loaded machine
-    waking a second OpenMP thread can cost a scheduler slice (milliseconds) per op."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def clustered(n: int, dim: int, classes: int, spread: float, seed: int, means: torch.Tensor | None = None):

@@ -29,14 +29,7 @@ from synthgen.train.methods import (
 SMALL_HEAD = HeadConfig(hidden=16, out=8)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: intra-op threads only add overhead, and on a busy 2-core machine their spinning
-    made these tests 50x slower. Restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class TinyBackbone(nn.Module):

@@ -15,14 +15,7 @@ from synthgen.train.optim import LARS, OptimConfig, build_optimizer, lr_at, set_
 CPU = torch.device("cpu")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: intra-op threads only add overhead, and on a busy 2-core machine their spinning
-    made these tests 50x slower. Restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def small_model() -> nn.Module:
