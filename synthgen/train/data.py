@@ -310,12 +310,12 @@ class ShardStream(IterableDataset):
         if info is not None:
             # Ctrl-C reaches the whole process group: the training process decides when to stop.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            torch.set_num_threads(1)  # decoding is this process's work; the cores are the model's
         # The loader asks its workers in turn, always starting with worker 0. Batch b of the run
         # belongs to role b % workers; after `skip_batches`, worker 0 must play the next one's role.
         role = (worker + self.skip_batches) % workers
         nslots = self.world_size * workers
         slot = self.rank * workers + role
-        torch.set_num_threads(1)  # decoding is the work here; leave the cores to the other workers
         counts = SkipCounts()
         streams = [
             corpus_samples(corpus, slot, nslots, sample_seed(self.seed, 1, number), counts, self.storage_options)
