@@ -358,6 +358,62 @@ def train(
     )
 
 
+@cli.command("eval")
+@click.option(
+    "--checkpoint",
+    required=True,
+    help="A run folder, a backbone .safetensors, random[:ARCH@SIZE] (untrained) or pixels[@SIZE].",
+)
+@click.option("--dataset", required=True, help="imagefolder:PATH, wds:URL_OR_PATTERN or idx:DIR.")
+@click.option("--probe", "probes", default="linear,knn", show_default=True, help="Comma-separated: linear, knn.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write the JSON report here.")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False), help="Feature cache folder.")
+@click.option("--no-cache", is_flag=True, help="Compute features afresh and keep none.")
+@click.option("--size", type=click.IntRange(min=8), help="Resize every dataset image to SIZE x SIZE first.")
+@click.option("--limit-train", type=click.IntRange(min=1), help="Use this many training images (stratified).")
+@click.option("--limit-val", type=click.IntRange(min=1), help="Use this many validation images (stratified).")
+@click.option("--device", default="cpu", show_default=True, help="Torch device for features and probes.")
+def eval_command(
+    checkpoint: str,
+    dataset: str,
+    probes: str,
+    out_path: str | None,
+    cache_dir: str | None,
+    no_cache: bool,
+    size: int | None,
+    limit_train: int | None,
+    limit_val: int | None,
+    device: str,
+) -> None:
+    """Evaluate a frozen encoder on real labelled data: features once (cached), then a linear probe
+    and a weighted kNN; prints one line, writes JSON with --out.
+
+    \b
+    Examples:
+      synthgen eval --checkpoint out/runs/demo --dataset idx:/usr/share/datasets/fashion-mnist --limit-train 5000
+      synthgen eval --checkpoint random:resnet18@64 --dataset imagefolder:data/pets --probe knn
+      synthgen eval --checkpoint pixels@28 --dataset idx:/usr/share/datasets/fashion-mnist --out pixels.json
+    """
+    from synthgen.evaluate.run import default_cache_dir, evaluate, summary_line, write_report
+
+    chosen = [name.strip() for name in probes.split(",") if name.strip()]
+    options = {"size": size, "limit_train": limit_train, "limit_val": limit_val}
+    try:
+        report = evaluate(
+            checkpoint,
+            dataset,
+            probes=chosen,
+            cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
+            dataset_options={key: value for key, value in options.items() if value is not None},
+            device=device,
+        )
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
+    if out_path:
+        write_report(report, out_path)
+    click.echo(summary_line(report))
+
+
 @cli.group()
 def shaders() -> None:
     """Shader programs: the bundled library, the generator, checking a collection.

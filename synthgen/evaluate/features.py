@@ -1,0 +1,142 @@
+"""Frozen features of a dataset: an encoder from a checkpoint (or a baseline), run once, cached.
+
+    encoder = load_encoder("runs/demo")            # a run folder, or its backbone.safetensors
+    encoder = load_encoder("random:resnet18@64")   # the untrained architecture ("CNN-Random")
+    encoder = load_encoder("pixels@32")            # raw pixels, resized
+    features = cached_features(encoder, data, cache_dir)   # {"train": (N, D), "val": (M, D)}
+
+Features are computed in eval mode without gradients, from images resized to the encoder's input
+size and normalised as in its training. The cache file is keyed by the encoder's identity (the
+backbone file's sha256, or the baseline's settings), the dataset's name and the layer, so a new
+checkpoint or changed data never reuses stale features.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from synthgen.evaluate.datasets import LabelledData
+from synthgen.train.augment import IMAGENET_MEAN, IMAGENET_STD
+from synthgen.train.checkpoints import BACKBONE, CheckpointError, read_backbone
+from synthgen.train.models import build_backbone
+
+# Bump when feature extraction changes, so that caches are not reused.
+FEATURES_VERSION = 1
+
+
+@dataclass
+class Encoder:
+    """A frozen image encoder: `model` maps normalised (N, 3, size, size) floats to (N, D)."""
+
+    identity: str  # what the cache key records: a file's sha256 or a baseline's settings
+    model: nn.Module
+    image_size: int
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+
+class _Pixels(nn.Module):
+    """Raw pixels as features: the images flattened."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.flatten(1)
+
+
+def load_encoder(checkpoint: str, *, seed: int = 0) -> Encoder:
+    """An encoder from a run folder, a backbone .safetensors file, `random:ARCH@SIZE` or `pixels@SIZE`."""
+    kind, _, rest = checkpoint.partition(":")
+    if checkpoint.startswith("pixels"):
+        size = _size(checkpoint.partition("@")[2] or "32", checkpoint)
+        return Encoder(f"pixels-{size}", _Pixels(), size, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
+    if kind == "random":
+        arch, _, size_text = (rest or "resnet18").partition("@")
+        size = _size(size_text or "64", checkpoint)
+        torch.manual_seed(seed)
+        try:
+            model = build_backbone(arch, size)
+        except ValueError as err:
+            raise CheckpointError(f"{checkpoint}: {err}") from None
+        return Encoder(f"random-{arch}-{size}-seed{seed}", model, size, IMAGENET_MEAN, IMAGENET_STD)
+    path = Path(checkpoint)
+    if path.is_dir():
+        path = path / BACKBONE
+    tensors, info = read_backbone(path)
+    missing = [key for key in ("arch", "image_size", "mean", "std") if key not in info]
+    if missing:
+        raise CheckpointError(f"{path}: the backbone's metadata lacks {', '.join(missing)} (not written by synthgen?)")
+    model = build_backbone(info["arch"], int(info["image_size"]))
+    try:
+        model.load_state_dict(tensors)
+    except RuntimeError as err:
+        raise CheckpointError(f"{path}: the weights do not fit {info['arch']}: {str(err).splitlines()[0]}") from None
+    return Encoder(_file_sha256(path), model, int(info["image_size"]), tuple(info["mean"]), tuple(info["std"]))
+
+
+def _size(text: str, checkpoint: str) -> int:
+    if not text.isdigit() or int(text) < 8:
+        raise CheckpointError(f"{checkpoint}: the size after '@' must be an integer of at least 8")
+    return int(text)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@torch.no_grad()
+def extract(encoder: Encoder, images: np.ndarray, *, batch_size: int = 256, device: str = "cpu") -> torch.Tensor:
+    """Features (N, D) float32 of uint8 images (N, H, W, 3)."""
+    model = encoder.model.to(device).eval()
+    mean = torch.tensor(encoder.mean, device=device).view(1, 3, 1, 1)
+    std = torch.tensor(encoder.std, device=device).view(1, 3, 1, 1)
+    parts = []
+    for start in range(0, len(images), batch_size):
+        x = torch.from_numpy(np.ascontiguousarray(images[start : start + batch_size])).to(device)
+        x = x.permute(0, 3, 1, 2).float() / 255.0
+        if x.shape[-2:] != (encoder.image_size, encoder.image_size):
+            size = (encoder.image_size, encoder.image_size)
+            x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
+        parts.append(model((x - mean) / std).float().cpu())
+    return torch.cat(parts) if parts else torch.zeros(0, 0)
+
+
+def cache_key(encoder: Encoder, data: LabelledData) -> str:
+    text = json.dumps({"encoder": encoder.identity, "data": data.name, "version": FEATURES_VERSION}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def cached_features(
+    encoder: Encoder, data: LabelledData, cache_dir: str | Path | None, *, batch_size: int = 256, device: str = "cpu"
+) -> tuple[dict[str, torch.Tensor], bool]:
+    """{"train": (N, D), "val": (M, D)} features, from the cache when there; and whether they were."""
+    path = Path(cache_dir) / f"features-{cache_key(encoder, data)}.safetensors" if cache_dir else None
+    if path is not None and path.is_file():
+        try:
+            return load_file(str(path)), True
+        except Exception:  # a damaged cache file is recomputed, never trusted
+            pass
+    features = {
+        split: extract(encoder, getattr(data, split).images, batch_size=batch_size, device=device)
+        for split in ("train", "val")
+    }
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        metadata: dict[str, Any] = {"encoder": encoder.identity, "data": data.name}
+        save_file(features, str(partial), metadata={k: str(v) for k, v in metadata.items()})
+        os.replace(partial, path)
+    return features, False
