@@ -22,7 +22,6 @@ from PIL import Image
 from synthgen.errors import CorpusError
 from synthgen.evaluate.datasets import (
     dataset_name,
-    expand_braces,
     load_dataset,
     stratified_split,
     stratified_subset,
@@ -245,12 +244,6 @@ def test_wds_manifest_pointing_outside_is_refused(corpus: Path):
     (corpus / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(CorpusError, match="outside the corpus folder"):
         load_dataset(f"wds:{corpus}")
-
-
-def test_expand_braces():
-    assert expand_braces("d/s-{0008..0010}.tar") == ["d/s-0008.tar", "d/s-0009.tar", "d/s-0010.tar"]
-    assert expand_braces("{a,b}/x-{1..2}") == ["a/x-1", "a/x-2", "b/x-1", "b/x-2"]
-    assert expand_braces("plain.tar") == ["plain.tar"]
 
 
 # -- idx -----------------------------------------------------------------------------------------

@@ -197,7 +197,7 @@ def test_a_store_that_keeps_failing_gives_up_with_a_clear_error(monkeypatch, tmp
         raise ConnectionResetError("Connection reset by peer")
 
     with pytest.raises(StorageError, match="memory://flaky: cannot upload x: Connection reset by peer"):
-        dest._retrying("upload x", flaky)
+        dest.retrying("upload x", flaky)
     assert len(calls) == 3  # the first try and two retries
 
     def throttled_then_fine():
@@ -206,7 +206,7 @@ def test_a_store_that_keeps_failing_gives_up_with_a_clear_error(monkeypatch, tmp
             raise OSError("503 SlowDown: please reduce your request rate")
         return "done"
 
-    assert dest._retrying("upload x", throttled_then_fine) == "done"
+    assert dest.retrying("upload x", throttled_then_fine) == "done"
 
 
 def test_a_ray_render_is_byte_identical_to_the_local_one(make_recipe, tmp_path: Path):

@@ -32,7 +32,6 @@ import io
 import json
 import os
 import posixpath
-import re
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +40,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
+from webdataset.shardlists import expand_urls
 
 from synthgen.errors import CorpusError
 from synthgen.export.encode import decode_image
@@ -376,10 +376,10 @@ class _ImageFolder(_Source):
     def __init__(self, spec: str, path: str, storage_options: dict[str, Any] | None) -> None:
         self.spec = spec
         self.dest = Destination(path, storage_options)
-        if not self.dest._retrying("look up", lambda: self.dest.fs.isdir(self.dest.root)):
+        if not self.dest.retrying("look up", lambda: self.dest.fs.isdir(self.dest.root)):
             raise _missing(spec, f"no folder {path}")
         self.location = _location(self.dest)
-        files = self.dest._retrying("list", lambda: self.dest.fs.find(self.dest.root, detail=True))
+        files = self.dest.retrying("list", lambda: self.dest.fs.find(self.dest.root, detail=True))
         # (relative path parts, info) of every image file, hidden files and folders left out.
         self.files: dict[tuple[str, ...], dict[str, Any]] = {}
         for full, info in files.items():
@@ -424,7 +424,7 @@ class _ImageFolder(_Source):
         return classes, pools
 
     def _decode(self, path: str) -> np.ndarray:
-        data = self.dest._retrying(f"read {path}", lambda: self.dest.fs.cat_file(path))
+        data = self.dest.retrying(f"read {path}", lambda: self.dest.fs.cat_file(path))
         try:
             return decode_image(data)
         except Exception as err:  # Pillow raises many types for bad bytes
@@ -439,7 +439,7 @@ class _Shards(_Source):
         self.spec = spec
         self.manifest: dict[str, Any] | None = None
         if "{" in path or path.endswith(SHARD_SUFFIXES):
-            urls = expand_braces(path)
+            urls = expand_urls(path)
             self.folder = Destination(posixpath.dirname(urls[0]) or ".", storage_options)  # for classes.txt
             # The pattern as written, its folder resolved (unless the folder itself has braces).
             head, tail = posixpath.split(path)
@@ -527,28 +527,6 @@ def _safe_relative(url: str, spec: str) -> str:
     if "://" in url or url.startswith("/") or ".." in url.split("/"):
         raise CorpusError(f"{spec}: the manifest names a shard outside the corpus folder: {url!r}")
     return url
-
-
-_BRACE = re.compile(r"\{([^{}]*)\}")
-_RANGE = re.compile(r"^(-?\d+)\.\.(-?\d+)$")
-
-
-def expand_braces(pattern: str) -> list[str]:
-    """Expand `{a..b}` (zero padding kept from the wider bound) and `{x,y,z}`, as webdataset does."""
-    match = _BRACE.search(pattern)
-    if match is None:
-        return [pattern]
-    body = match[1]
-    numeric = _RANGE.match(body)
-    if numeric:
-        low, high = int(numeric[1]), int(numeric[2])
-        width = max(len(numeric[1]), len(numeric[2]))
-        step = 1 if high >= low else -1
-        choices = [f"{value:0{width}d}" for value in range(low, high + step, step)]
-    else:
-        choices = body.split(",")
-    head, tail = pattern[: match.start()], pattern[match.end() :]
-    return [expanded for choice in choices for expanded in expand_braces(head + choice + tail)]
 
 
 class _Idx(_Source):
@@ -680,7 +658,6 @@ __all__ = [
     "LabelledData",
     "Split",
     "dataset_name",
-    "expand_braces",
     "fit_image",
     "load_dataset",
     "parse_idx",

@@ -61,14 +61,14 @@ class Destination:
             bucket = self.root.split("/", 1)[0]
             try:
                 # info, not exists: exists() answers False for access denied and for no connection.
-                self._retrying("reach the bucket", lambda: self.fs.info(bucket))
+                self.retrying("reach the bucket", lambda: self.fs.info(bucket))
             except CorpusError:
                 raise CorpusError(f"{self.url}: the bucket {bucket!r} does not exist (create it first)") from None
-        if self._retrying("check", lambda: self.fs.isfile(self.root)):
+        if self.retrying("check", lambda: self.fs.isfile(self.root)):
             raise CorpusError(f"{self.url}: destination is a file, not a folder")
 
     def exists(self, name: str) -> bool:
-        return self._retrying(f"look up {name}", lambda: self.fs.exists(self.path(name)))
+        return self.retrying(f"look up {name}", lambda: self.fs.exists(self.path(name)))
 
     def size(self, name: str) -> int | None:
         info = self.info(name)
@@ -77,15 +77,15 @@ class Destination:
     def info(self, name: str) -> dict[str, Any] | None:
         """The store's metadata of `name` (size, ETag, ...), or None if there is no such file."""
         try:
-            return self._retrying(f"look up {name}", lambda: self.fs.info(self.path(name)))
+            return self.retrying(f"look up {name}", lambda: self.fs.info(self.path(name)))
         except CorpusError:
             return None
 
     def read_bytes(self, name: str) -> bytes:
-        return self._retrying(f"read {name}", lambda: self.fs.cat_file(self.path(name)))
+        return self.retrying(f"read {name}", lambda: self.fs.cat_file(self.path(name)))
 
     def open(self, name: str) -> IO[bytes]:
-        return self._retrying(f"open {name}", lambda: self.fs.open(self.path(name), "rb"))
+        return self.retrying(f"open {name}", lambda: self.fs.open(self.path(name), "rb"))
 
     def infos(self) -> dict[str, dict[str, Any]]:
         """The store's metadata of every file here, by name, from one listing."""
@@ -97,7 +97,7 @@ class Destination:
             entries = self.fs.ls(self.root, detail=True)
             return {posixpath.basename(e["name"].rstrip("/")): e for e in entries if e.get("type") != "directory"}
 
-        return self._retrying("list", listing)
+        return self.retrying("list", listing)
 
     def listdir(self) -> list[str]:
         """File names directly in the destination (empty if it does not exist yet)."""
@@ -107,7 +107,7 @@ class Destination:
 
     def remove(self, name: str) -> None:
         with contextlib.suppress(CorpusError):
-            self._retrying(f"remove {name}", lambda: self.fs.rm_file(self.path(name)))
+            self.retrying(f"remove {name}", lambda: self.fs.rm_file(self.path(name)))
 
     def remove_temporaries(self) -> None:
         """Delete what an interrupted render left half-written (local folders only: elsewhere
@@ -170,11 +170,11 @@ class Destination:
             if not same_content(self.fs.info(self.path(name)), size, md5):
                 raise _Incomplete(f"upload of {name} did not arrive whole")
 
-        self._retrying(f"upload {name}", put_and_check)
+        self.retrying(f"upload {name}", put_and_check)
 
     # -- errors --------------------------------------------------------------------------------
 
-    def _retrying(self, what: str, operation: Callable[[], _T]) -> _T:
+    def retrying(self, what: str, operation: Callable[[], _T]) -> _T:
         """Run a store operation, retrying transient errors; raise one clear error otherwise."""
         for delay in (*RETRY_DELAYS, None):
             try:
