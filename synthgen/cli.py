@@ -372,6 +372,7 @@ def train(
 @click.option("--size", type=click.IntRange(min=8), help="Resize every dataset image to SIZE x SIZE first.")
 @click.option("--limit-train", type=click.IntRange(min=1), help="Use this many training images (stratified).")
 @click.option("--limit-val", type=click.IntRange(min=1), help="Use this many validation images (stratified).")
+@click.option("--layer", help="Features from this module (e.g. layer3), pooled, instead of the final output.")
 @click.option("--device", default="cpu", show_default=True, help="Torch device for features and probes.")
 def eval_command(
     checkpoint: str,
@@ -383,6 +384,7 @@ def eval_command(
     size: int | None,
     limit_train: int | None,
     limit_val: int | None,
+    layer: str | None,
     device: str,
 ) -> None:
     """Evaluate a frozen encoder on real labelled data: features once (cached), then a linear probe
@@ -406,6 +408,7 @@ def eval_command(
             cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
             dataset_options={key: value for key, value in options.items() if value is not None},
             device=device,
+            layer=layer,
         )
     except ValueError as err:
         raise click.UsageError(str(err)) from None

@@ -50,6 +50,16 @@ def test_features_are_cached_and_invalidated_by_a_new_checkpoint_or_other_data(
     assert len(list((tmp_path / "cache").glob("features-*.safetensors"))) == 3
 
 
+def test_a_chosen_layer_gives_its_pooled_features(shader_corpus: Path, trained_run: Path, tmp_path: Path):
+    dataset = f"wds:{shader_corpus}"
+    layer3 = evaluate(str(trained_run), dataset, cache_dir=tmp_path, probes=["knn"], layer="layer3")
+    assert layer3["feature_dim"] == 256 and layer3["layer"] == "layer3"
+    final = evaluate(str(trained_run), dataset, cache_dir=tmp_path, probes=["knn"])
+    assert final["feature_dim"] == 512 and not final["features_cached"]  # another layer, another cache entry
+    with pytest.raises(CheckpointError, match="no layer 'layer9'"):
+        evaluate(str(trained_run), dataset, layer="layer9")
+
+
 def test_the_cli_prints_one_line_and_writes_json(shader_corpus: Path, tmp_path: Path):
     out = tmp_path / "result.json"
     args = ["eval", "--checkpoint", "pixels@16", "--dataset", f"wds:{shader_corpus}", "--out", str(out), "--no-cache"]

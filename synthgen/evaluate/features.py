@@ -44,6 +44,25 @@ class Encoder:
     image_size: int
     mean: tuple[float, ...]
     std: tuple[float, ...]
+    # A module of `model` (state-dict naming, e.g. `layer3`) whose output replaces the pooled one.
+    layer: str | None = None
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        if self.layer is None:
+            return self.model(x)
+        captured: list[torch.Tensor] = []
+        module = dict(self.model.named_modules())[self.layer]
+        handle = module.register_forward_hook(lambda _m, _i, output: captured.append(output))
+        try:
+            self.model(x)
+        finally:
+            handle.remove()
+        output = captured[0]
+        if output.ndim == 4:  # a feature map: average over space, as the final pooling does
+            return output.mean(dim=(2, 3))
+        if output.ndim == 3:  # ViT tokens: the class token
+            return output[:, 0]
+        return output.flatten(1)
 
 
 class _Pixels(nn.Module):
@@ -53,8 +72,21 @@ class _Pixels(nn.Module):
         return x.flatten(1)
 
 
-def load_encoder(checkpoint: str, *, seed: int = 0) -> Encoder:
-    """An encoder from a run folder, a backbone .safetensors file, `random:ARCH@SIZE` or `pixels@SIZE`."""
+def load_encoder(checkpoint: str, *, seed: int = 0, layer: str | None = None) -> Encoder:
+    """An encoder from a run folder, a backbone .safetensors file, `random:ARCH@SIZE` or `pixels@SIZE`;
+    with `layer`, features are that module's output (pooled) instead of the backbone's."""
+    encoder = _load_encoder(checkpoint, seed)
+    if layer is not None:
+        names = [name for name, _ in encoder.model.named_modules() if name]
+        if layer not in names:
+            shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+            raise CheckpointError(f"{checkpoint}: no layer {layer!r} in the model; layers: {shown}")
+        encoder.layer = layer
+        encoder.identity += f"#{layer}"
+    return encoder
+
+
+def _load_encoder(checkpoint: str, seed: int) -> Encoder:
     kind, _, rest = checkpoint.partition(":")
     if checkpoint.startswith("pixels"):
         size = _size(checkpoint.partition("@")[2] or "32", checkpoint)
@@ -100,7 +132,7 @@ def _file_sha256(path: Path) -> str:
 @torch.no_grad()
 def extract(encoder: Encoder, images: np.ndarray, *, batch_size: int = 256, device: str = "cpu") -> torch.Tensor:
     """Features (N, D) float32 of uint8 images (N, H, W, 3)."""
-    model = encoder.model.to(device).eval()
+    encoder.model.to(device).eval()
     mean = torch.tensor(encoder.mean, device=device).view(1, 3, 1, 1)
     std = torch.tensor(encoder.std, device=device).view(1, 3, 1, 1)
     parts = []
@@ -110,7 +142,7 @@ def extract(encoder: Encoder, images: np.ndarray, *, batch_size: int = 256, devi
         if x.shape[-2:] != (encoder.image_size, encoder.image_size):
             size = (encoder.image_size, encoder.image_size)
             x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
-        parts.append(model((x - mean) / std).float().cpu())
+        parts.append(encoder.features((x - mean) / std).float().cpu())
     return torch.cat(parts) if parts else torch.zeros(0, 0)
 
 

@@ -30,6 +30,7 @@ def evaluate(
     dataset_options: dict[str, Any] | None = None,
     device: str = "cpu",
     seed: int = 0,
+    layer: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate a checkpoint (run folder, backbone file, `random:ARCH@SIZE` or `pixels@SIZE`) on a
     dataset SPEC with the chosen probes; returns the JSON-able report."""
@@ -37,7 +38,7 @@ def evaluate(
     if unknown:
         raise ValueError(f"unknown probe {unknown[0]!r}; known probes: {', '.join(PROBES)}")
     started = time.perf_counter()
-    encoder = load_encoder(checkpoint, seed=seed)
+    encoder = load_encoder(checkpoint, seed=seed, layer=layer)
     data = load_dataset(dataset, seed=seed, **(dataset_options or {}))
     features, cached = cached_features(encoder, data, cache_dir, device=device)
     labels = {"train": data.train.labels, "val": data.val.labels}
@@ -52,6 +53,7 @@ def evaluate(
         "num_classes": data.num_classes,
         "n_train": len(data.train),
         "n_val": len(data.val),
+        "layer": layer,
         "feature_dim": int(features["train"].shape[1]),
         "features_cached": cached,
     }
