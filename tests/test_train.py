@@ -146,6 +146,8 @@ def test_config_errors_name_the_field(shader_corpus: Path, tmp_path: Path):
         load_train_config(None, ["optim.lr=fast"], [str(shader_corpus)])
     with pytest.raises(ConfigError, match=r"data.batchsize: unknown key"):
         load_train_config(None, ["data.batchsize=3"], [str(shader_corpus)])
+    with pytest.raises(ConfigError, match=r"model.arch: unknown architecture 'resnet7'; known: resnet18, "):
+        load_train_config(None, ["model.arch=resnet7"], [str(shader_corpus)])
     with pytest.raises(ConfigError, match=r"no training data"):
         load_train_config(None, [], [])
     bad = tmp_path / "train.yaml"

@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from synthgen.errors import RecipeError
 from synthgen.recipe import apply_override, canonical_json, format_validation_error
 from synthgen.schema import StrictModel
 from synthgen.train.augment import AugmentConfig
 from synthgen.train.methods import METHODS, MethodConfig, SimCLRConfig
+from synthgen.train.models import BACKBONES
 from synthgen.train.optim import OptimConfig
 
 
@@ -50,6 +51,13 @@ class DataConfig(StrictModel):
 
 class ModelConfig(StrictModel):
     arch: str = "resnet18"
+
+    @field_validator("arch")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in BACKBONES:
+            raise ValueError(f"unknown architecture {value!r}; known: {', '.join(BACKBONES)}")
+        return value
 
 
 class CheckpointConfig(StrictModel):
