@@ -79,11 +79,12 @@ def decode_shards(shard_urls: list[str]) -> int:
 def time_bare(shard_urls: list[str], workers: int, images: int) -> float:
     """`workers` processes each decode their share of the shards, passes over the corpus until
     `images` are decoded; nothing is sent back but a count."""
+    processes = max(workers, 1)
     started = time.perf_counter()
     decoded = 0
-    with multiprocessing.get_context("fork").Pool(max(workers, 1)) as pool:
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
         while decoded < images:
-            decoded += sum(pool.map(decode_shards, [shard_urls[w :: max(workers, 1)] for w in range(max(workers, 1))]))
+            decoded += sum(pool.map(decode_shards, [shard_urls[w::processes] for w in range(processes)]))
     return decoded / (time.perf_counter() - started)
 
 

@@ -3,7 +3,7 @@
     encoder = load_encoder("runs/demo")            # a run folder, or its backbone.safetensors
     encoder = load_encoder("random:resnet18@64")   # the untrained architecture ("CNN-Random")
     encoder = load_encoder("pixels@32")            # raw pixels, resized
-    features = cached_features(encoder, data, cache_dir)   # {"train": (N, D), "val": (M, D)}
+    features = cached_features(encoder, "idx:DIR", cache_dir)  # train/val features and labels
 
 Features are computed in eval mode without gradients, from images resized to the encoder's input
 size and normalised as in its training. The cache file is keyed by the encoder's identity (the
@@ -23,10 +23,11 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from synthgen.evaluate.datasets import LabelledData
+from synthgen.evaluate.datasets import dataset_name, load_dataset
 from synthgen.train.augment import IMAGENET_MEAN, IMAGENET_STD
 from synthgen.train.checkpoints import BACKBONE, CheckpointError, read_backbone
 from synthgen.train.models import build_backbone
@@ -146,29 +147,57 @@ def extract(encoder: Encoder, images: np.ndarray, *, batch_size: int = 256, devi
     return torch.cat(parts) if parts else torch.zeros(0, 0)
 
 
-def cache_key(encoder: Encoder, data: LabelledData) -> str:
-    text = json.dumps({"encoder": encoder.identity, "data": data.name, "version": FEATURES_VERSION}, sort_keys=True)
+@dataclass
+class FeatureSet:
+    """Features and labels of a dataset's two splits, as the probes take them."""
+
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+    num_classes: int
+    dataset_name: str
+    cached: bool
+
+
+def cache_key(encoder: Encoder, dataset_name: str) -> str:
+    text = json.dumps({"encoder": encoder.identity, "data": dataset_name, "version": FEATURES_VERSION}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def cached_features(
-    encoder: Encoder, data: LabelledData, cache_dir: str | Path | None, *, batch_size: int = 256, device: str = "cpu"
-) -> tuple[dict[str, torch.Tensor], bool]:
-    """{"train": (N, D), "val": (M, D)} features, from the cache when there; and whether they were."""
-    path = Path(cache_dir) / f"features-{cache_key(encoder, data)}.safetensors" if cache_dir else None
+    encoder: Encoder,
+    dataset: str,
+    cache_dir: str | Path | None,
+    *,
+    dataset_options: dict[str, Any] | None = None,
+    batch_size: int = 256,
+    device: str = "cpu",
+) -> FeatureSet:
+    """Features of the dataset SPEC's splits, with their labels: from the cache when there (looked
+    up by the dataset's identity, so no image is decoded then), else extracted and cached."""
+    options = dict(dataset_options or {})
+    name = dataset_name(dataset, **options)
+    path = Path(cache_dir) / f"features-{cache_key(encoder, name)}.safetensors" if cache_dir else None
     if path is not None and path.is_file():
         try:
-            return load_file(str(path)), True
+            with safe_open(str(path), framework="pt") as reader:
+                num_classes = int((reader.metadata() or {})["num_classes"])
+            tensors = load_file(str(path))
+            return FeatureSet(**tensors, num_classes=num_classes, dataset_name=name, cached=True)
         except Exception:  # a damaged cache file is recomputed, never trusted
             pass
-    features = {
-        split: extract(encoder, getattr(data, split).images, batch_size=batch_size, device=device)
-        for split in ("train", "val")
+    data = load_dataset(dataset, **options)
+    tensors = {
+        "train_x": extract(encoder, data.train.images, batch_size=batch_size, device=device),
+        "train_y": torch.from_numpy(data.train.labels),
+        "val_x": extract(encoder, data.val.images, batch_size=batch_size, device=device),
+        "val_y": torch.from_numpy(data.val.labels),
     }
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
-        metadata: dict[str, Any] = {"encoder": encoder.identity, "data": data.name}
-        save_file(features, str(partial), metadata={k: str(v) for k, v in metadata.items()})
+        metadata = {"encoder": encoder.identity, "data": data.name, "num_classes": str(data.num_classes)}
+        save_file(tensors, str(partial), metadata=metadata)
         os.replace(partial, path)
-    return features, False
+    return FeatureSet(**tensors, num_classes=data.num_classes, dataset_name=data.name, cached=False)

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from synthgen.evaluate.datasets import load_dataset
 from synthgen.evaluate.features import cached_features, load_encoder
 from synthgen.evaluate.probes import knn_probe, linear_probe
 
@@ -39,32 +38,26 @@ def evaluate(
         raise ValueError(f"unknown probe {unknown[0]!r}; known probes: {', '.join(PROBES)}")
     started = time.perf_counter()
     encoder = load_encoder(checkpoint, seed=seed, layer=layer)
-    data = load_dataset(dataset, seed=seed, **(dataset_options or {}))
-    features, cached = cached_features(encoder, data, cache_dir, device=device)
-    labels = {"train": data.train.labels, "val": data.val.labels}
-    import torch
-
-    train_y, val_y = torch.from_numpy(labels["train"]), torch.from_numpy(labels["val"])
+    features = cached_features(
+        encoder, dataset, cache_dir, dataset_options={"seed": seed, **(dataset_options or {})}, device=device
+    )
     report: dict[str, Any] = {
         "checkpoint": checkpoint,
         "encoder": encoder.identity,
         "dataset": dataset,
-        "dataset_name": data.name,
-        "num_classes": data.num_classes,
-        "n_train": len(data.train),
-        "n_val": len(data.val),
+        "dataset_name": features.dataset_name,
+        "num_classes": features.num_classes,
+        "n_train": len(features.train_y),
+        "n_val": len(features.val_y),
         "layer": layer,
-        "feature_dim": int(features["train"].shape[1]),
-        "features_cached": cached,
+        "feature_dim": int(features.train_x.shape[1]),
+        "features_cached": features.cached,
     }
+    splits = (features.train_x, features.train_y, features.val_x, features.val_y)
     if "linear" in probes:
-        report["linear"] = linear_probe(
-            features["train"], train_y, features["val"], val_y, num_classes=data.num_classes, seed=seed, device=device
-        )
+        report["linear"] = linear_probe(*splits, num_classes=features.num_classes, seed=seed, device=device)
     if "knn" in probes:
-        report["knn"] = knn_probe(
-            features["train"], train_y, features["val"], val_y, num_classes=data.num_classes, device=device
-        )
+        report["knn"] = knn_probe(*splits, num_classes=features.num_classes, device=device)
     report["seconds"] = round(time.perf_counter() - started, 3)
     return report
 

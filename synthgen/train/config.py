@@ -9,6 +9,7 @@ goes on with the same settings.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -85,8 +86,6 @@ class TrainConfig(StrictModel):
         return self.model_dump(mode="json")
 
     def sha256(self) -> str:
-        import hashlib
-
         return hashlib.sha256(canonical_json(self.resolved())).hexdigest()
 
 
