@@ -417,6 +417,29 @@ def eval_command(
     click.echo(summary_line(report))
 
 
+@cli.command()
+@click.argument("experiment_file", metavar="FILE", type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", help="Folder for corpora, runs and results [default: out/experiments/NAME].")
+@_overrides
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def experiment(experiment_file: str, out_dir: str | None, overrides: tuple[str, ...], quiet: bool) -> None:
+    """Run a study: render each corpus FILE names, pretrain on each, evaluate every run and the
+    random and pixels baselines on real data; write results.md, results.json and plots.
+    Running it again reuses what is done and resumes what is not.
+
+    \b
+    Examples:
+      synthgen experiment recipes/experiments/families-quick.yaml
+      synthgen experiment recipes/experiments/program-scaling.yaml --set train.seeds=[0,1,2]
+    """
+    from synthgen.experiment import load_experiment, run_experiment
+
+    loaded = load_experiment(experiment_file, overrides)
+    out = out_dir or os.path.join("out", "experiments", loaded.name)
+    run_experiment(loaded, out, progress=not quiet, echo=click.echo)
+    click.echo(f"results: {os.path.join(out, 'results.md')}")
+
+
 @cli.group()
 def shaders() -> None:
     """Shader programs: the bundled library, the generator, checking a collection.

@@ -19,7 +19,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from synthgen.errors import RecipeError
-from synthgen.schema import StrictModel
+from synthgen.schema import StrictModel, read_yaml_mapping
 from synthgen.sources import SOURCES, SourceConfig
 
 
@@ -81,21 +81,18 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def load_recipe(path: str | Path, overrides: Sequence[str] = (), count: int | None = None) -> Recipe:
-    """Read a recipe file, apply `KEY=VALUE` overrides and `count`, validate and resolve it."""
+def load_recipe(
+    path: str | Path,
+    overrides: Sequence[str] = (),
+    count: int | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> Recipe:
+    """Read a recipe file, apply `settings` ({dotted key: value}), then `KEY=VALUE` overrides and
+    `count`; validate and resolve it."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RecipeError(f"{path}: recipe file not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise RecipeError(f"{path}: cannot read recipe: {err}") from None
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise RecipeError(f"{path}: not valid YAML: {_one_line(str(err))}") from None
-    if not isinstance(document, dict):
-        raise RecipeError(f"{path}: a recipe is a mapping of keys (name, count, source, ...)")
+    document = read_yaml_mapping(path, "recipe", RecipeError)
+    for key, value in (settings or {}).items():
+        set_key(document, key, value, f"{path}: {key}")
     for override in overrides:
         apply_override(document, override)
     if count is not None:
@@ -120,30 +117,36 @@ def apply_override(document: dict[str, Any], override: str) -> None:
         value = yaml.safe_load(raw)
     except yaml.YAMLError:
         raise RecipeError(f"--set {override!r}: the value is not valid YAML") from None
+    set_key(document, key, value, f"--set {override!r}")
+
+
+def set_key(document: dict[str, Any], key: str, value: Any, origin: str) -> None:
+    """Set the dotted `key` (`source.time.max`, `source.programs.0.generate`) to `value` in place,
+    creating mappings on the way; `origin` names the setting in errors."""
     parts = key.split(".")
     node: Any = document
     for depth, part in enumerate(parts[:-1]):
         where = ".".join(parts[: depth + 1])
         if isinstance(node, list):
-            node = node[_list_index(node, part, where, override)]
+            node = node[_list_index(node, part, where, origin)]
         elif isinstance(node, dict):
             node = node.setdefault(part, {})
         else:
-            raise RecipeError(f"--set {override!r}: {where} is not a mapping")
+            raise RecipeError(f"{origin}: {where} is not a mapping")
         if node is None:
-            raise RecipeError(f"--set {override!r}: {where} is empty")
+            raise RecipeError(f"{origin}: {where} is empty")
     last = parts[-1]
     if isinstance(node, list):
-        node[_list_index(node, last, key, override)] = value
+        node[_list_index(node, last, key, origin)] = value
     elif isinstance(node, dict):
         node[last] = value
     else:
-        raise RecipeError(f"--set {override!r}: {'.'.join(parts[:-1])} is not a mapping")
+        raise RecipeError(f"{origin}: {'.'.join(parts[:-1])} is not a mapping")
 
 
-def _list_index(node: list, part: str, where: str, override: str) -> int:
+def _list_index(node: list, part: str, where: str, origin: str) -> int:
     if not part.isdigit() or int(part) >= len(node):
-        raise RecipeError(f"--set {override!r}: {where}: expected a list index below {len(node)}")
+        raise RecipeError(f"{origin}: {where}: expected a list index below {len(node)}")
     return int(part)
 
 

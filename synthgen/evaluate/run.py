@@ -29,15 +29,20 @@ def evaluate(
     dataset_options: dict[str, Any] | None = None,
     device: str = "cpu",
     seed: int = 0,
+    init_seed: int | None = None,
     layer: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate a checkpoint (run folder, backbone file, `random:ARCH@SIZE` or `pixels@SIZE`) on a
-    dataset SPEC with the chosen probes; returns the JSON-able report."""
+    dataset SPEC with the chosen probes; returns the JSON-able report.
+
+    `seed` draws the dataset's split and subsets and the probes' held-out part; `init_seed`
+    (default: `seed`) draws a `random:` encoder's weights, so random inits can vary over one dataset.
+    """
     unknown = sorted(set(probes) - set(PROBES))
     if unknown:
         raise ValueError(f"unknown probe {unknown[0]!r}; known probes: {', '.join(PROBES)}")
     started = time.perf_counter()
-    encoder = load_encoder(checkpoint, seed=seed, layer=layer)
+    encoder = load_encoder(checkpoint, seed=seed if init_seed is None else init_seed, layer=layer)
     features = cached_features(
         encoder, dataset, cache_dir, dataset_options={"seed": seed, **(dataset_options or {})}, device=device
     )

@@ -10,15 +10,15 @@ goes on with the same settings.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from synthgen.errors import RecipeError
-from synthgen.recipe import apply_override, canonical_json, format_validation_error
-from synthgen.schema import StrictModel
+from synthgen.recipe import apply_override, canonical_json, format_validation_error, set_key
+from synthgen.schema import StrictModel, read_yaml_mapping
 from synthgen.train.augment import AugmentConfig
 from synthgen.train.methods import METHODS, MethodConfig, SimCLRConfig
 from synthgen.train.models import BACKBONES
@@ -93,27 +93,22 @@ def load_train_config(
     path: str | Path | None = None,
     overrides: tuple[str, ...] | list[str] = (),
     data: tuple[str, ...] | list[str] = (),
+    settings: Mapping[str, Any] | None = None,
 ) -> TrainConfig:
-    """The configuration from `path` (optional), `--set` overrides, and `--data` specs (which
-    replace `data.corpora`)."""
+    """The configuration from `path` (optional), `settings` ({dotted key: value}), `--set`
+    overrides, and `--data` specs (which replace `data.corpora`)."""
     from synthgen.train.data import parse_data_spec
 
     document: dict[str, Any] = {}
     origin = "config"
     if path is not None:
         origin = str(path)
+        document = read_yaml_mapping(path, "config", ConfigError)
+    for key, value in (settings or {}).items():
         try:
-            with open(path, encoding="utf-8") as stream:
-                document = yaml.safe_load(stream) or {}
-        except OSError as err:
-            raise ConfigError(f"{path}: cannot read the config: {err.strerror}") from None
-        except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            where = f" (line {mark.line + 1})" if mark is not None else ""
-            problem = getattr(err, "problem", None)
-            raise ConfigError(f"{path}: not valid YAML{where}" + (f": {problem}" if problem else "")) from None
-        if not isinstance(document, dict):
-            raise ConfigError(f"{path}: expected a mapping of config keys at the top level")
+            set_key(document, key, value, f"{origin}: {key}")
+        except RecipeError as err:
+            raise ConfigError(str(err)) from None
     for override in overrides:
         try:
             apply_override(document, override)

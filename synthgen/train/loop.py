@@ -321,7 +321,10 @@ def _check_fit(config: TrainConfig, method: nn.Module, corpora: list[TrainCorpus
         raise ConfigError(f"augment.mixup.k: {config.augment.mixup.k} is more than the {per_rank} samples per process")
 
 
-def _check_same_config(saved: dict[str, Any], current: dict[str, Any], where: Path) -> None:
+def config_differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """`key: OLD then, NEW now` for each setting that differs between two resolved configs,
+    leaving out what may change between invocations of one run (storage options, logging, checkpointing)."""
+
     def differences(a: Any, b: Any, path: tuple[str, ...]) -> list[str]:
         if path in _RUN_ONLY:
             return []
@@ -329,7 +332,11 @@ def _check_same_config(saved: dict[str, Any], current: dict[str, Any], where: Pa
             return [d for key in sorted(set(a) | set(b)) for d in differences(a.get(key), b.get(key), (*path, key))]
         return [] if a == b else [f"{'.'.join(path)}: {a!r} then, {b!r} now"]
 
-    changed = differences(saved, current, ())
+    return differences(saved, current, ())
+
+
+def _check_same_config(saved: dict[str, Any], current: dict[str, Any], where: Path) -> None:
+    changed = config_differences(saved, current)
     if changed:
         raise ConfigError(f"{where}: --resume needs the run's configuration; changed: {'; '.join(changed[:3])}")
 

@@ -1,0 +1,148 @@
+"""Experiment files: one study (corpora to render, a training setup, downstream data), validated
+like recipes.
+
+    name: families-quick
+    render: {workers: 2, set: {count: 4096, image.size: 32}}   # applied to every corpus
+    corpora:
+      - {name: shaders, recipe: ../demo-shaders.yaml}
+      - {name: dead-leaves, recipe: ../noise-demo-dead_leaves-mixed.yaml}
+    train: {config: ../../configs/demo.yaml, set: {epochs: 8}, seeds: [0, 1]}
+    eval: {dataset: "idx:/usr/share/datasets/fashion-mnist", probes: [linear, knn]}
+    baselines: [random, pixels]
+
+Paths (recipes, the train config, a local dataset) are relative to the experiment file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+
+from synthgen.errors import RecipeError
+from synthgen.evaluate.run import PROBES
+from synthgen.recipe import apply_override, format_validation_error
+from synthgen.schema import StrictModel, read_yaml_mapping, resolve_path
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+BASELINES = ("random", "pixels")
+
+
+class ExperimentError(RecipeError):
+    """An experiment file that cannot be read or is not valid."""
+
+
+def flatten_settings(value: Any) -> Any:
+    """`{image: {size: 64}}` means `{image.size: 64}`: a nested mapping sets single keys and keeps
+    the rest, so `--set render.set.image.size=64` changes the size and keeps the format. Later
+    keys win. Lists are values as a whole."""
+    if not isinstance(value, dict):
+        return value
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, node: dict[Any, Any]) -> None:
+        for key, item in node.items():
+            if isinstance(item, dict) and item:
+                walk(f"{prefix}{key}.", item)
+            else:
+                flat.pop(f"{prefix}{key}", None)  # re-inserted last: it wins over an earlier spelling
+                flat[f"{prefix}{key}"] = item
+
+    walk("", value)
+    return flat
+
+
+class RenderSection(StrictModel):
+    workers: int = Field(1, ge=1)
+    # Recipe settings for every corpus ({dotted key: value}), before each corpus's own.
+    set: dict[str, Any] = Field(default_factory=dict)
+
+    _flat = field_validator("set", mode="before")(flatten_settings)
+
+
+class CorpusEntry(StrictModel):
+    name: str = Field(pattern=NAME_PATTERN, max_length=64)
+    recipe: str
+    set: dict[str, Any] = Field(default_factory=dict)
+    # For the accuracy-against-programs plot; counted from the recipe for shader corpora.
+    programs: int | None = Field(None, ge=1)
+
+    _recipe_path = field_validator("recipe")(resolve_path)
+    _flat = field_validator("set", mode="before")(flatten_settings)
+
+
+class TrainSection(StrictModel):
+    config: str | None = None
+    set: dict[str, Any] = Field(default_factory=dict)
+    # One pretraining run per corpus and seed (`seed` of the train config); results are the mean
+    # and spread over seeds. The random baseline draws one init per seed too.
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+
+    _config_path = field_validator("config")(resolve_path)
+    _flat = field_validator("set", mode="before")(flatten_settings)
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError(f"seeds must be distinct, got {value}")
+        return value
+
+
+class EvalSection(StrictModel):
+    dataset: str
+    probes: list[Literal[PROBES]] = Field(default_factory=lambda: list(PROBES), min_length=1)  # type: ignore[valid-type]
+    limit_train: int | None = Field(None, ge=1)
+    limit_val: int | None = Field(None, ge=1)
+    # Draws the dataset's subsets and the linear probe's held-out part: the same for every row.
+    seed: int = 0
+    # auto: CUDA when there is one.
+    device: str = "auto"
+
+    @field_validator("dataset")
+    @classmethod
+    def _local_relative_to_file(cls, value: str, info: Any) -> str:
+        kind, sep, rest = value.partition(":")
+        base = (info.context or {}).get("base_dir")
+        if sep and base is not None and rest and "://" not in rest and not Path(rest).is_absolute():
+            return f"{kind}:{Path(base) / rest}"
+        return value
+
+
+class Experiment(StrictModel):
+    name: str = Field(pattern=NAME_PATTERN, max_length=128)
+    render: RenderSection = RenderSection()
+    corpora: list[CorpusEntry] = Field(min_length=1)
+    train: TrainSection = TrainSection()
+    eval: EvalSection
+    baselines: list[Literal[BASELINES]] = Field(default_factory=lambda: list(BASELINES))  # type: ignore[valid-type]
+
+    @field_validator("corpora")
+    @classmethod
+    def _unique_names(cls, corpora: list[CorpusEntry]) -> list[CorpusEntry]:
+        taken: set[str] = set()
+        for corpus in corpora:
+            if corpus.name in BASELINES:
+                raise ValueError(f"the corpus name {corpus.name!r} is a baseline's")
+            if corpus.name in taken:
+                raise ValueError(f"the corpus name {corpus.name!r} is used twice")
+            taken.add(corpus.name)
+        return corpora
+
+
+def load_experiment(path: str | Path, overrides: Sequence[str] = ()) -> Experiment:
+    """Read and validate an experiment file; `overrides` are `KEY=VALUE` as for `--set`
+    (e.g. `train.set.epochs=50`)."""
+    path = Path(path)
+    document = read_yaml_mapping(path, "experiment", ExperimentError)
+    for override in overrides:
+        try:
+            apply_override(document, override)
+        except RecipeError as err:
+            raise ExperimentError(str(err)) from None
+    try:
+        return Experiment.model_validate(document, context={"base_dir": path.parent})
+    except ValidationError as err:
+        raise ExperimentError(f"{path}: {format_validation_error(err, document)}") from None

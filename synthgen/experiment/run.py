@@ -1,0 +1,278 @@
+"""`synthgen experiment`: render each corpus of a study, pretrain on it, evaluate every run and
+the baselines on real labelled data, then write the table (markdown and JSON) and the plots.
+
+Everything lands in one folder, and every stage picks up where an earlier invocation stopped:
+
+    OUT/corpora/NAME/            the rendered corpus (an interrupted render resumes)
+    OUT/runs/NAME-seedS/         the pretraining run (reused when finished, resumed otherwise)
+    OUT/evals/NAME-seedS.json    each evaluation report
+    OUT/features/                the feature cache (re-running an experiment decodes no image)
+    OUT/results.json, results.md, accuracy.png, programs.png
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import platform
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+
+from synthgen import __version__
+from synthgen.evaluate.run import evaluate, summary_line
+from synthgen.experiment.config import CorpusEntry, Experiment, ExperimentError
+from synthgen.experiment.report import metrics_of, summarise, write_plots, write_tables
+from synthgen.export.shards import MANIFEST_NAME
+from synthgen.recipe import Recipe, load_recipe
+from synthgen.render import render_corpus
+from synthgen.sources import source_class
+from synthgen.train.checkpoints import LAST, checkpoint_path
+from synthgen.train.config import TrainConfig, load_train_config
+from synthgen.train.loop import CONFIG, SUMMARY, config_differences, train
+
+
+@dataclass(frozen=True)
+class PlannedCorpus:
+    """One corpus of a study, resolved: its recipe, where it is rendered, one config per seed."""
+
+    name: str
+    recipe: Recipe
+    recipe_path: str
+    folder: Path
+    programs: int | None
+    configs: dict[int, TrainConfig]  # by training seed
+
+
+def run_experiment(
+    experiment: Experiment,
+    out_dir: str | Path,
+    *,
+    progress: bool = True,
+    echo: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run (or finish) the study in `out_dir`; returns the results that results.json holds."""
+    out = Path(out_dir).resolve()
+    started = time.perf_counter()
+    # Everything is validated before the first image is rendered.
+    corpora = plan_corpora(experiment, out)
+    out.mkdir(parents=True, exist_ok=True)
+    seconds: dict[str, float] = {}
+
+    with _timed(seconds, "render"):
+        for corpus in corpora:
+            echo(f"render {corpus.name}")
+            _check_same_recipe(corpus)
+            summary = render_corpus(
+                corpus.recipe, str(corpus.folder), workers=experiment.render.workers, progress=progress
+            )
+            echo(f"  {summary.line()}")
+    with _timed(seconds, "train"):
+        trained = {}
+        for corpus in corpora:
+            for seed, config in corpus.configs.items():
+                echo(f"train {corpus.name} (seed {seed})")
+                trained[corpus.name, seed] = _train(config, out / "runs" / f"{corpus.name}-seed{seed}", progress, echo)
+    device = _device(experiment.eval.device)
+    first = corpora[0].configs[experiment.train.seeds[0]]
+    arch, size = first.model.arch, first.augment.size
+    with _timed(seconds, "eval"):
+        rows = [_corpus_row(experiment, corpus, trained, out, device, echo) for corpus in corpora]
+        baselines = {"random": f"random:{arch}@{size}", "pixels": f"pixels@{size}"}
+        rows += [_baseline_row(experiment, name, baselines[name], out, device, echo) for name in experiment.baselines]
+    # Every evaluation read the same images: the dataset and its options are the experiment's.
+    facts = json.loads((out / "evals" / f"{rows[0]['name']}-seed{rows[0]['runs'][0]['seed']}.json").read_text())
+
+    results = {
+        "experiment": experiment.name,
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": _machine(device),
+        "synthgen_version": __version__,
+        "settings": experiment.model_dump(mode="json"),
+        "dataset": experiment.eval.dataset,
+        "dataset_name": facts["dataset_name"],
+        "n_train": facts["n_train"],
+        "n_val": facts["n_val"],
+        "arch": arch,
+        "image_size": size,
+        "rows": rows,
+        "train_seconds": round(sum(summary["seconds"] for summary in trained.values()), 1),
+        "seconds": {key: round(value, 1) for key, value in seconds.items()}
+        | {"total": round(time.perf_counter() - started, 1)},
+    }
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = write_tables(results, out)
+    echo(table)
+    for path in write_plots(results, out, echo):
+        echo(f"wrote {path}")
+    return results
+
+
+@contextlib.contextmanager
+def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
+    began = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - began
+
+
+def _corpus_row(
+    experiment: Experiment,
+    corpus: PlannedCorpus,
+    trained: dict[tuple[str, int], dict[str, Any]],
+    out: Path,
+    device: str,
+    echo: Callable[[str], None],
+) -> dict[str, Any]:
+    runs = []
+    for seed in experiment.train.seeds:
+        summary = trained[corpus.name, seed]
+        report = _evaluate(experiment, out, f"{corpus.name}-seed{seed}", summary["run"], device, echo)
+        facts = {key: summary.get(key) for key in ("steps", "seconds", "images_per_s", "final_loss", "bad_samples")}
+        runs.append({"seed": seed, "run": summary["run"], "train": facts, "metrics": metrics_of(report)})
+    return {
+        "name": corpus.name,
+        "kind": "corpus",
+        "recipe": corpus.recipe_path,
+        "corpus": str(corpus.folder),
+        "recipe_sha256": corpus.recipe.sha256,
+        "images": corpus.recipe.count * corpus.recipe.views,
+        "programs": corpus.programs,
+        "runs": runs,
+        **summarise(runs),
+    }
+
+
+def _baseline_row(
+    experiment: Experiment, name: str, checkpoint: str, out: Path, device: str, echo: Callable[[str], None]
+) -> dict[str, Any]:
+    # The random baseline draws one init per training seed; pixels have no randomness.
+    seeds = experiment.train.seeds if name == "random" else [experiment.eval.seed]
+    runs = []
+    for seed in seeds:
+        report = _evaluate(experiment, out, f"{name}-seed{seed}", checkpoint, device, echo, init_seed=seed)
+        runs.append({"seed": seed, "metrics": metrics_of(report)})
+    return {"name": name, "kind": "baseline", "checkpoint": checkpoint, "runs": runs, **summarise(runs)}
+
+
+def plan_corpora(experiment: Experiment, out: Path) -> list[PlannedCorpus]:
+    """Each corpus's recipe (with the experiment's settings) and training configs, validated."""
+    return [_plan(entry, experiment, out) for entry in experiment.corpora]
+
+
+def _plan(entry: CorpusEntry, experiment: Experiment, out: Path) -> PlannedCorpus:
+    recipe = load_recipe(entry.recipe, settings={**experiment.render.set, **entry.set})
+    source_class(recipe.source.kind).check(recipe)
+    folder = out / "corpora" / entry.name
+    configs = {
+        seed: load_train_config(
+            experiment.train.config, data=[str(folder)], settings={**experiment.train.set, "seed": seed}
+        )
+        for seed in experiment.train.seeds
+    }
+    return PlannedCorpus(entry.name, recipe, entry.recipe, folder, entry.programs or _count_programs(recipe), configs)
+
+
+def _check_same_recipe(corpus: PlannedCorpus) -> None:
+    """A corpus rendered from other settings (the file was edited) is an error here, with the
+    experiment's remedy rather than `render`'s --overwrite."""
+    manifest = corpus.folder / MANIFEST_NAME
+    if not manifest.is_file():
+        return
+    try:
+        found = json.loads(manifest.read_text()).get("recipe_sha256")
+    except (ValueError, AttributeError):
+        return  # damaged: render says so
+    if found != corpus.recipe.sha256:
+        raise ExperimentError(
+            f"{corpus.folder}: rendered from other settings (recipe {str(found)[:12]}, now "
+            f"{corpus.recipe.sha256[:12]}); delete the folder or rename the corpus to render again"
+        )
+
+
+def _count_programs(recipe: Recipe) -> int | None:
+    if recipe.source.kind != "shader":
+        return None
+    from synthgen.sources.shader.programs import load_program_set
+
+    return len(load_program_set(recipe.source.programs).programs)  # type: ignore[union-attr]
+
+
+def _train(config: TrainConfig, run_dir: Path, progress: bool, echo: Callable[[str], None]) -> dict[str, Any]:
+    """A finished run with this configuration is reused, a stopped one resumed; a run folder
+    trained with another configuration is an error, never silently mixed into the results."""
+    if (run_dir / CONFIG).is_file():
+        saved = yaml.safe_load((run_dir / CONFIG).read_text())
+        changed = config_differences(saved, config.resolved())
+        if changed:
+            raise ExperimentError(
+                f"{run_dir}: trained with another configuration ({changed[0]}); "
+                "delete the folder or rename the corpus to train again"
+            )
+        if (run_dir / SUMMARY).is_file():
+            summary = json.loads((run_dir / SUMMARY).read_text())
+            if summary.get("finished"):
+                echo(f"  reusing the finished run {run_dir}")
+                return summary
+    summary = train(config, run_dir, resume=checkpoint_path(run_dir, LAST).is_file(), progress=progress)
+    if summary["interrupted"]:
+        raise KeyboardInterrupt
+    if summary["final_loss"] is None:  # resumed at its last step: it only had to write its summary
+        echo(f"  {run_dir} had finished its {summary['steps']} steps")
+    else:
+        echo(f"  {summary['steps']} steps in {summary['seconds']:.0f} s, final loss {summary['final_loss']:.4f}")
+    return summary
+
+
+def _evaluate(
+    experiment: Experiment,
+    out: Path,
+    label: str,
+    checkpoint: str,
+    device: str,
+    echo: Callable[[str], None],
+    init_seed: int | None = None,
+) -> dict[str, Any]:
+    spec = experiment.eval
+    options = {"limit_train": spec.limit_train, "limit_val": spec.limit_val}
+    report = evaluate(
+        checkpoint,
+        spec.dataset,
+        probes=spec.probes,
+        cache_dir=out / "features",
+        dataset_options={key: value for key, value in options.items() if value is not None},
+        device=device,
+        seed=spec.seed,
+        init_seed=init_seed,
+    )
+    path = out / "evals" / f"{label}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    echo(f"eval {label}: {summary_line(report).split(': ', 1)[1]}")
+    return report
+
+
+def _device(choice: str) -> str:
+    if choice == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return choice
+
+
+def _machine(device: str) -> dict[str, Any]:
+    facts: dict[str, Any] = {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "torch": torch.__version__,
+        "device": device,
+    }
+    if device.startswith("cuda"):
+        facts["gpu"] = torch.cuda.get_device_name(device)
+    return facts

@@ -1,0 +1,210 @@
+"""`synthgen experiment`: a whole study (render, pretrain, evaluate, report) on two tiny corpora."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from synthgen.cli import cli
+from synthgen.experiment import ExperimentError, load_experiment, run_experiment
+from synthgen.experiment.report import markdown_table, write_plots
+from synthgen.experiment.run import plan_corpora
+from synthgen.train.loop import SUMMARY
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write_stripes(root: Path, per_class: dict[str, int]) -> None:
+    """Two classes a linear probe can tell apart: vertical against horizontal stripes."""
+    rng = np.random.default_rng(0)
+    for split, count in per_class.items():
+        for label, name in enumerate(("horizontal", "vertical")):
+            (root / split / name).mkdir(parents=True)
+            for index in range(count):
+                stripes = (np.arange(16) // 2 % 2 * 200 + rng.integers(0, 40, 16)).astype(np.uint8)
+                plane = (
+                    np.repeat(stripes[:, None], 16, axis=1) if label == 0 else np.repeat(stripes[None, :], 16, axis=0)
+                )
+                Image.fromarray(np.stack([plane] * 3, axis=-1)).save(root / split / name / f"{index:02d}.png")
+
+
+def write_experiment(folder: Path, name: str = "tiny", extra: str = "") -> Path:
+    write_stripes(folder / "stripes", {"train": 12, "val": 6})
+    path = folder / "study.yaml"
+    path.write_text(
+        f"""
+name: {name}
+render: {{workers: 1, set: {{count: 16, image.size: 16, shard.samples: 8, views: 1}}}}
+corpora:
+  - {{name: shaders, recipe: {REPO}/recipes/demo-shaders.yaml}}
+  - {{name: spectrum, recipe: {REPO}/recipes/noise-demo-spectrum.yaml}}
+train:
+  config: {REPO}/configs/small-cpu.yaml
+  set: {{epochs: 1, data.batch_size: 8, data.workers: 0, augment.size: 16, method.head: {{hidden: 32, out: 16}}}}
+  seeds: [0, 1]
+eval: {{dataset: "imagefolder:stripes", probes: [linear, knn]}}
+{extra}"""
+    )
+    return path
+
+
+def test_an_experiment_with_two_tiny_corpora_runs_end_to_end_and_resumes(tmp_path: Path, one_torch_thread: None):
+    study = write_experiment(tmp_path)
+    out = tmp_path / "out"
+    lines: list[str] = []
+    results = run_experiment(load_experiment(study), out, progress=False, echo=lines.append)
+
+    assert [row["name"] for row in results["rows"]] == ["shaders", "spectrum", "random", "pixels"]
+    assert results["n_train"] == 24 and results["n_val"] == 12  # the stripes, found relative to the file
+    shaders, spectrum, _, _ = results["rows"]
+    assert shaders["programs"] > 1 and spectrum["programs"] is None  # counted from the shader recipe
+    assert shaders["images"] == 16
+    for row in results["rows"]:
+        # Each row's figures are its evaluation reports', averaged over the seeds.
+        expected_runs = 1 if row["name"] == "pixels" else 2
+        assert [run["seed"] for run in row["runs"]] == [0, 1][:expected_runs]
+        top1 = []
+        for run in row["runs"]:
+            report = json.loads((out / "evals" / f"{row['name']}-seed{run['seed']}.json").read_text())
+            assert run["metrics"]["linear_top1"] == report["linear"]["top1"]
+            assert run["metrics"]["knn20_top1"] == report["knn"]["by_k"]["20"]["top1"]
+            top1.append(report["linear"]["top1"])
+        assert row["mean"]["linear_top1"] == pytest.approx(statistics.fmean(top1))
+        assert (row["std"]["linear_top1"] is None) == (expected_runs == 1)
+    for corpus in ("shaders", "spectrum"):
+        assert (out / "corpora" / corpus / "manifest.json").is_file()
+        for seed in (0, 1):
+            run = out / "runs" / f"{corpus}-seed{seed}"
+            assert json.loads((run / SUMMARY).read_text())["finished"]
+            assert json.loads((run / SUMMARY).read_text())["steps"] == 2
+    # Two seeds of the random baseline are two different initialisations.
+    assert json.loads((out / "evals" / "random-seed0.json").read_text())["encoder"].endswith("seed0")
+    assert json.loads((out / "evals" / "random-seed1.json").read_text())["encoder"].endswith("seed1")
+
+    table = (out / "results.md").read_text()
+    assert "| shaders |" in table and "| **random** |" in table and "linear top-1 vs random" in table
+    assert (out / "accuracy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (out / "programs.png").exists()  # one shader corpus: nothing to scale
+    assert json.loads((out / "results.json").read_text())["rows"] == json.loads(json.dumps(results["rows"]))
+
+    # Again: nothing is rendered or trained twice, no feature is computed twice.
+    backbone = out / "runs" / "shaders-seed0" / "backbone.safetensors"
+    stamp = backbone.stat().st_mtime_ns
+    lines.clear()
+    run_experiment(load_experiment(study), out, progress=False, echo=lines.append)
+    assert sum("already holds this corpus complete" in line for line in lines) == 2
+    assert sum("reusing the finished run" in line for line in lines) == 4
+    assert backbone.stat().st_mtime_ns == stamp
+    assert all(json.loads(p.read_text())["features_cached"] for p in (out / "evals").glob("*.json"))
+
+    # A run that stopped before writing its summary is resumed, not trained again from scratch.
+    (out / "runs" / "spectrum-seed1" / SUMMARY).unlink()
+    lines.clear()
+    run_experiment(load_experiment(study), out, progress=False, echo=lines.append)
+    assert sum("reusing the finished run" in line for line in lines) == 3
+    assert json.loads((out / "runs" / "spectrum-seed1" / SUMMARY).read_text())["steps"] == 2
+
+    # A changed training setup never mixes with runs trained under the old one.
+    with pytest.raises(
+        ExperimentError, match=r"shaders-seed0: trained with another configuration \(epochs: 1 then, 2 now\)"
+    ):
+        run_experiment(load_experiment(study, ["train.set.epochs=2"]), out, progress=False, echo=lines.append)
+    with pytest.raises(ExperimentError, match=r"corpora/shaders: rendered from other settings"):
+        run_experiment(load_experiment(study, ["render.set.image.size=20"]), out, progress=False, echo=lines.append)
+
+
+def results_for_plots(programs: list[int | None], top1: list[list[float]]) -> dict:
+    rows = []
+    for index, (count, values) in enumerate(zip(programs, top1, strict=True)):
+        name = ["random", "pixels"][index - len(programs) + 2] if index >= len(programs) - 2 else f"c{index}"
+        runs = [
+            {"seed": seed, "metrics": {"linear_top1": value, "linear_top5": 1.0}} for seed, value in enumerate(values)
+        ]
+        std = statistics.stdev(values) if len(values) > 1 else None
+        rows.append(
+            {
+                "name": name,
+                "kind": "baseline" if name in ("random", "pixels") else "corpus",
+                "programs": count,
+                "images": None if count is None else 100,
+                "runs": runs,
+                "mean": {"linear_top1": statistics.fmean(values), "linear_top5": 1.0},
+                "std": {"linear_top1": std, "linear_top5": None if std is None else 0.0},
+            }
+        )
+    return {"experiment": "scaling", "dataset": "idx:/data/fashion-mnist", "rows": rows}
+
+
+def test_the_table_compares_with_random_and_the_programs_plot_needs_two_counts(tmp_path: Path):
+    results = results_for_plots([1, 16, 256, None, None], [[0.5, 0.6], [0.7, 0.7], [0.8, 0.9], [0.6, 0.62], [0.75]])
+    table = markdown_table(results)
+    assert "| c0 | 1 | 100 | 55.0 ± 7.1 | 100.0 ± 0.0 | -6.0 |" in table
+    assert "| c2 | 256 | 100 | 85.0 ± 7.1 | 100.0 ± 0.0 | +24.0 |" in table
+    assert "| **random** |  |  | 61.0 ± 1.4 | 100.0 ± 0.0 |  |" in table
+    assert "| **pixels** |  |  | 75.0 | 100.0 | +14.0 |" in table
+    written = write_plots(results, tmp_path, echo=lambda line: None)
+    assert [path.name for path in written] == ["accuracy.png", "programs.png"]
+    assert all(path.read_bytes()[:4] == b"\x89PNG" for path in written)
+
+    same = results_for_plots([16, 16, None, None], [[0.5], [0.6], [0.6], [0.7]])
+    (tmp_path / "same").mkdir()
+    assert [path.name for path in write_plots(same, tmp_path / "same", echo=lambda line: None)] == ["accuracy.png"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("colour: blue", "colour: unknown key"),
+        ("baselines: [random, noise]", "baselines.1: "),
+        ("eval: {dataset: 'idx:x', probes: [svm]}", "eval.probes.0: "),
+    ],
+)
+def test_bad_experiment_files_name_the_field(tmp_path: Path, extra: str, message: str):
+    study = write_experiment(tmp_path, extra=extra)
+    if extra.startswith("eval"):
+        study.write_text(
+            study.read_text().replace('eval: {dataset: "imagefolder:stripes", probes: [linear, knn]}\n', "")
+        )
+    with pytest.raises(ExperimentError, match=message):
+        load_experiment(study)
+
+
+def test_experiment_cli_errors_are_one_line(tmp_path: Path):
+    study = write_experiment(tmp_path)
+    text = study.read_text()
+    study.write_text(text.replace("name: spectrum", "name: shaders"))
+    result = CliRunner().invoke(cli, ["experiment", str(study)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [f"error: {study}: corpora: the corpus name 'shaders' is used twice"]
+
+    study.write_text(text.replace("noise-demo-spectrum.yaml", "no-such-recipe.yaml"))
+    result = CliRunner().invoke(cli, ["experiment", str(study)])
+    assert result.exit_code == 2 and "corpora.1.recipe: no such file or directory" in result.output
+
+    study.write_text(text.replace("name: spectrum", "name: random"))
+    result = CliRunner().invoke(cli, ["experiment", str(study)])
+    assert "the corpus name 'random' is a baseline's" in result.output
+
+    # A recipe setting that does not fit the recipe is caught before anything is rendered.
+    study.write_text(text.replace("views: 1}", "views: 1, image.colour: red}"))
+    result = CliRunner().invoke(cli, ["experiment", str(study), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "image.colour: unknown key" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_shipped_experiments_are_valid(tmp_path: Path):
+    shipped = sorted((REPO / "recipes" / "experiments").glob("*.yaml"))
+    assert {path.stem for path in shipped} >= {"families", "families-quick", "program-scaling"}
+    for path in shipped:
+        # Every recipe with its settings, and every training config, validates.
+        planned = plan_corpora(load_experiment(path), tmp_path)
+        assert planned and all(corpus.configs for corpus in planned), path
+    scaling = plan_corpora(load_experiment(REPO / "recipes" / "experiments" / "program-scaling.yaml"), tmp_path)
+    assert [corpus.programs for corpus in scaling] == [1, 16, 256]
+    assert len({corpus.recipe.count * corpus.recipe.views for corpus in scaling}) == 1  # same number of images
