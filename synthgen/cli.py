@@ -420,7 +420,13 @@ def eval_command(
 @cli.command()
 @click.argument("experiment_file", metavar="FILE", type=click.Path(dir_okay=False))
 @click.option("--out", "out_dir", help="Folder for corpora, runs and results [default: out/experiments/NAME].")
-@_overrides
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a key of FILE, e.g. --set train.set.epochs=8 (repeatable; VALUE is YAML).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def experiment(experiment_file: str, out_dir: str | None, overrides: tuple[str, ...], quiet: bool) -> None:
     """Run a study: render each corpus FILE names, pretrain on each, evaluate every run and the

@@ -208,3 +208,13 @@ def test_shipped_experiments_are_valid(tmp_path: Path):
     scaling = plan_corpora(load_experiment(REPO / "recipes" / "experiments" / "program-scaling.yaml"), tmp_path)
     assert [corpus.programs for corpus in scaling] == [1, 16, 256]
     assert len({corpus.recipe.count * corpus.recipe.views for corpus in scaling}) == 1  # same number of images
+
+
+def test_a_nested_setting_changes_one_key_and_keeps_the_rest(tmp_path: Path):
+    study = write_experiment(tmp_path)
+    plain = plan_corpora(load_experiment(study), tmp_path)[0].recipe
+    changed = plan_corpora(load_experiment(study, ["render.set.image.size=24"]), tmp_path)[0].recipe
+    assert plain.image.size == (16, 16) and changed.image.size == (24, 24)
+    assert changed.image.quality == plain.image.quality == 90  # the recipe's own, not the default 95
+    nested = plan_corpora(load_experiment(study, ["corpora.0.set={image: {size: 40}}"]), tmp_path)[0].recipe
+    assert nested.image.size == (40, 40) and nested.image.quality == 90
