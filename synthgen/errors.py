@@ -19,3 +19,7 @@ class CorpusError(SynthgenError):
 
 class StorageError(SynthgenError):
     """Reading from or writing to a destination failed."""
+
+
+class WorkerError(SynthgenError):
+    """A worker process died without reporting an error (killed, out of memory, a driver crash)."""

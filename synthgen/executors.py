@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
-from synthgen.errors import SynthgenError
+from synthgen.errors import SynthgenError, WorkerError
 from synthgen.export.shards import ShardRecord
 from synthgen.plan import ShardTask
 from synthgen.processes import die_with_parent
@@ -78,7 +78,7 @@ class LocalExecutor:
                 done, pending = cf.wait(pending, timeout=0.2, return_when=cf.FIRST_COMPLETED)
                 _drain(progress_queue, on_progress)
                 for future in done:
-                    yield future.result()
+                    yield _result(future)
             _drain(progress_queue, on_progress)
         except BaseException:
             # An error or Ctrl-C: stop the other workers now rather than after their shards.
@@ -90,6 +90,16 @@ class LocalExecutor:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             progress_queue.close()
+
+
+def _result(future: cf.Future[ShardRecord]) -> ShardRecord:
+    try:
+        return future.result()
+    except cf.process.BrokenProcessPool:
+        raise WorkerError(
+            "a render worker process died abruptly (killed, out of memory, or a crash in a native "
+            "library); the shards committed so far are kept: run the same command again to resume"
+        ) from None
 
 
 def _drain(progress_queue: Any, on_progress: Progress) -> None:

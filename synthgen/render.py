@@ -28,6 +28,7 @@ from synthgen.executors import Executor, LocalExecutor, Progress
 from synthgen.export.encode import encode_image
 from synthgen.export.shards import MANIFEST_NAME, ShardRecord, ShardWriter, build_manifest
 from synthgen.export.storage import Destination
+from synthgen.faults import failpoint
 from synthgen.plan import ShardTask, committed_shards, plan_shards, sample_key
 from synthgen.recipe import Recipe, canonical_json
 from synthgen.seeds import sample_seed
@@ -144,6 +145,7 @@ def render_corpus(
 
     ordered = [records[task.index] for task in tasks]
     manifest = build_manifest(recipe.resolved(), recipe.sha256, ordered, __version__)
+    failpoint("manifest")
     dest.write_bytes(MANIFEST_NAME, json.dumps(manifest, indent=1, sort_keys=True).encode() + b"\n")
     return summary
 
@@ -227,6 +229,7 @@ def render_shard(recipe: Recipe, dest: Destination, task: ShardTask, source: Sou
                     background.put((spec, sample))
                 progress(len(indices))
         filesize, sha256 = writer.close()
+    failpoint("commit.sidecar")
     record = ShardRecord(
         shard=task.index,
         url=task.tar_name,
@@ -296,7 +299,9 @@ def render_samples(
     done: dict[int, tuple[SampleSpec, RenderedSample]] = {}
     while specs:
         retry = []
-        for spec, result in zip(specs, source.render(specs), strict=True):
+        rendered = source.render(specs)
+        failpoint("render.batch")
+        for spec, result in zip(specs, rendered, strict=True):
             if isinstance(result, SampleFailure):
                 failures[result.reason] += 1
                 subject = result.subject or result.reason
@@ -333,6 +338,7 @@ def sample_fields(recipe: Recipe, spec: SampleSpec, sample: RenderedSample) -> d
     fields: dict[str, Any] = {"__key__": sample_key(spec.index)}
     for view, image in enumerate(sample.images):
         fields[fmt if view == 0 else f"view{view}.{fmt}"] = encode_image(image, fmt, recipe.image.quality)
+        failpoint("encode")
     meta = {
         "key": fields["__key__"],
         "index": spec.index,

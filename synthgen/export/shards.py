@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
 from synthgen.errors import CorpusError
+from synthgen.faults import failpoint
 
 MANIFEST_NAME = "manifest.json"
 FORMAT_NAME = "synthgen-corpus"
@@ -77,10 +78,12 @@ class ShardWriter:
             self._out.write(info.tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict"))
             self._out.write(data)
             self._out.write(_zeros(-len(data) % tarfile.BLOCKSIZE))
+            failpoint("tar.member")
         self.nsamples += 1
 
     def close(self) -> tuple[int, str]:
         """Finish the tar; returns (bytes written, sha256 hex)."""
+        failpoint("tar.close")
         self._out.write(_zeros(2 * tarfile.BLOCKSIZE))  # end-of-archive marker
         self._out.write(_zeros(-self._out.nbytes % tarfile.RECORDSIZE))
         return self._out.nbytes, self._out.sha256.hexdigest()

@@ -29,6 +29,7 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from synthgen.errors import CorpusError, StorageError
+from synthgen.faults import failpoint
 
 TEMP_PREFIX = ".synthgen-tmp-"
 # Seconds to wait before each retry of a transient store error (then give up).
@@ -146,6 +147,7 @@ class Destination:
                 yield out
                 out.flush()
                 os.fsync(out.fileno())
+            failpoint("commit.rename")
             os.replace(temp, self.path(name))
             _fsync_folder(self.root)  # the rename itself survives a power cut
         except OSError as err:

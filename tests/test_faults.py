@@ -1,0 +1,129 @@
+"""Faults during a render: a kill -9 at seeded moments (failpoints), a dying worker. Whatever the
+moment, what is committed is whole, and the resumed render equals a clean one byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from synthgen import faults
+from synthgen.export.storage import TEMP_PREFIX
+from synthgen.recipe import load_recipe
+from synthgen.render import render_corpus
+
+# 4 shards of 6 samples, 2 views: every failpoint is reached several times.
+RECIPE = """
+name: fault-noise
+count: 24
+seed: 0
+views: 2
+image: {size: 16, format: jpg, quality: 90}
+shard: {samples: 6}
+source: {kind: noise, model: spectrum}
+"""
+MOMENTS = 20
+
+
+def corpus_bytes(folder: Path) -> dict[str, bytes]:
+    """What must equal a clean render's: the shards and the manifest (sidecars record timings)."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.suffix == ".tar" or p.name == "manifest.json"}
+
+
+@pytest.fixture(scope="module")
+def recipe_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("recipe") / "noise.yaml"
+    path.write_text(RECIPE)
+    return path
+
+
+@pytest.fixture(scope="module")
+def clean(recipe_file: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, bytes], Counter[str]]:
+    """A clean render's bytes, and how often it reached each failpoint (in this process)."""
+    hits: Counter[str] = Counter()
+    with pytest.MonkeyPatch.context() as patch:
+        for module in ("synthgen.render", "synthgen.export.shards", "synthgen.export.storage"):
+            patch.setattr(f"{module}.failpoint", lambda name: hits.update([name]))
+        folder = tmp_path_factory.mktemp("clean") / "corpus"
+        render_corpus(load_recipe(recipe_file), str(folder), progress=False)
+    assert set(hits) == set(faults.FAILPOINTS), hits
+    return corpus_bytes(folder), hits
+
+
+def seeded_moments(hits: Counter[str]) -> list[tuple[str, int]]:
+    """Distinct moments (name, N: the N-th time the render reaches it): every failpoint at two
+    of its hits (the manifest has one), then random others."""
+    rng = random.Random(20261122)
+    chosen = [(name, n) for name in faults.FAILPOINTS for n in rng.sample(range(1, hits[name] + 1), min(2, hits[name]))]
+    others = [(name, n) for name in faults.FAILPOINTS for n in range(1, hits[name] + 1) if (name, n) not in chosen]
+    return chosen + rng.sample(others, MOMENTS - len(chosen))
+
+
+def render_cli(recipe_file: Path, out: Path, *extra: str, failpoint: str | None = None) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if key != faults.ENV}
+    if failpoint:
+        env[faults.ENV] = failpoint
+    command = [sys.executable, "-m", "synthgen", "render", str(recipe_file), "--out", str(out), "--quiet", *extra]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+
+def assert_committed_shards_are_whole(folder: Path) -> int:
+    """Every sidecar names a tar that is there, of its size and sha256: nothing half-committed."""
+    sidecars = sorted(folder.glob("shard-*.json"))
+    for sidecar in sidecars:
+        record = json.loads(sidecar.read_text())
+        data = (folder / record["url"]).read_bytes()
+        assert len(data) == record["filesize"] and hashlib.sha256(data).hexdigest() == record["sha256"], sidecar
+    return len(sidecars)
+
+
+def test_twenty_seeded_kill_9_moments_then_resume_equal_a_clean_render(recipe_file: Path, clean, tmp_path: Path):
+    clean_bytes, hits = clean
+    moments = seeded_moments(hits)
+    assert len(set(moments)) == MOMENTS and {name for name, _ in moments} == set(faults.FAILPOINTS)
+    survived = 0
+    for name, n in moments:
+        out = tmp_path / f"{name}-{n}"
+        killed = render_cli(recipe_file, out, failpoint=f"{name}:{n}")
+        assert killed.returncode == -9, (name, n, killed.stderr)
+        assert not (out / "manifest.json").exists(), (name, n)
+        assert_committed_shards_are_whole(out)
+
+        summary = render_corpus(load_recipe(recipe_file), str(out), progress=False)
+        assert not summary.already_complete
+        assert corpus_bytes(out) == clean_bytes, (name, n)
+        assert not [p.name for p in out.iterdir() if p.name.startswith(TEMP_PREFIX)], (name, n)
+        survived += 1
+    assert survived == len(moments)
+
+
+def test_a_worker_killed_mid_shard_stops_the_render_clearly_and_it_resumes(recipe_file: Path, clean, tmp_path: Path):
+    clean_bytes, _ = clean
+    out = tmp_path / "corpus"
+    # Pool workers count their own hits: the 20th image one worker encodes is in its 2nd shard.
+    broken = render_cli(recipe_file, out, "--workers", "2", failpoint="encode:20")
+    assert broken.returncode == 2
+    assert broken.stderr.strip().splitlines() == [
+        "error: a render worker process died abruptly (killed, out of memory, or a crash in a native library); "
+        "the shards committed so far are kept: run the same command again to resume"
+    ]
+    assert assert_committed_shards_are_whole(out) >= 1
+    assert not [p.name for p in out.iterdir() if p.name.startswith(TEMP_PREFIX)]
+
+    resumed = render_cli(recipe_file, out, "--workers", "2")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "shards kept from an earlier run" in resumed.stdout
+    assert corpus_bytes(out) == clean_bytes
+
+
+def test_a_malformed_failpoint_setting_is_refused(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(faults.ENV, "tar.nowhere:3")
+    with pytest.raises(ValueError, match="expected NAME:N with NAME one of render.batch"):
+        faults._target()
