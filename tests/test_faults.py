@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -66,8 +67,12 @@ def seeded_moments(hits: Counter[str]) -> list[tuple[str, int]]:
     return chosen + rng.sample(others, MOMENTS - len(chosen))
 
 
+def _env_without_failpoint() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if key != faults.ENV}
+
+
 def render_cli(recipe_file: Path, out: Path, *extra: str, failpoint: str | None = None) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if key != faults.ENV}
+    env = _env_without_failpoint()
     if failpoint:
         env[faults.ENV] = failpoint
     command = [sys.executable, "-m", "synthgen", "render", str(recipe_file), "--out", str(out), "--quiet", *extra]
@@ -127,3 +132,45 @@ def test_a_malformed_failpoint_setting_is_refused(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv(faults.ENV, "tar.nowhere:3")
     with pytest.raises(ValueError, match="expected NAME:N with NAME one of render.batch"):
         faults._target()
+
+
+def _unshare_mount() -> list[str] | None:
+    """A command prefix that runs a shell in a private mount namespace, if this machine allows one
+    (root, or unprivileged user namespaces)."""
+    if shutil.which("unshare") is None:
+        return None
+    for prefix in (["unshare", "-m"], ["unshare", "-Urm"]):
+        if subprocess.run([*prefix, "true"], capture_output=True).returncode == 0:
+            return prefix
+    return None
+
+
+def test_a_full_disk_is_a_clear_error_and_the_render_resumes_once_there_is_room(recipe_file: Path, clean, tmp_path):
+    prefix = _unshare_mount()
+    if prefix is None:
+        pytest.skip("no private mount namespace here (unshare): cannot make a small disk to fill")
+    clean_bytes, _ = clean
+    disk, saved = tmp_path / "disk", tmp_path / "saved"
+    disk.mkdir()
+    render = f"{sys.executable} -m synthgen render {recipe_file} --out {disk}/corpus --quiet"
+    # A 40 KiB tmpfs holds one 30 KiB shard and its sidecar, not two shards. Then it grows:
+    # the same command resumes. Copies leave the namespace, where the tmpfs would vanish.
+    script = f"""
+mount -t tmpfs -o size=40k tmpfs {disk}
+{render} 2> {saved}-full.err; echo $? > {saved}-full.rc
+cp -a {disk}/corpus {saved}-full
+mount -o remount,size=4m {disk}
+{render}; echo $? > {saved}-resumed.rc
+cp -a {disk}/corpus {saved}-resumed
+"""
+    subprocess.run([*prefix, "sh", "-c", script], check=True, timeout=300, env=_env_without_failpoint())
+    assert Path(f"{saved}-full.rc").read_text().strip() == "2"
+    error = Path(f"{saved}-full.err").read_text().strip().splitlines()
+    assert len(error) == 1 and "cannot write shard-000001.tar: the disk is full" in error[0], error
+    assert "run the same command again to resume" in error[0]
+    full = Path(f"{saved}-full")
+    assert assert_committed_shards_are_whole(full) == 1
+    assert sorted(p.name for p in full.iterdir()) == ["shard-000000.json", "shard-000000.tar"]  # no partial shard
+
+    assert Path(f"{saved}-resumed.rc").read_text().strip() == "0"
+    assert corpus_bytes(Path(f"{saved}-resumed")) == clean_bytes

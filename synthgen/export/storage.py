@@ -14,6 +14,7 @@ never printed nor written anywhere.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import importlib
 import os
@@ -151,6 +152,11 @@ class Destination:
             os.replace(temp, self.path(name))
             _fsync_folder(self.root)  # the rename itself survives a power cut
         except OSError as err:
+            if err.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StorageError(
+                    f"{self.url}: cannot write {name}: the disk is full ({_describe(err)}); "
+                    "the half-written file is removed: free some space and run the same command again to resume"
+                ) from None
             raise StorageError(f"{self.url}: cannot write {name}: {_describe(err)}") from None
         finally:
             temp.unlink(missing_ok=True)
