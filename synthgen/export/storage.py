@@ -175,7 +175,12 @@ class Destination:
         def put_and_check() -> None:
             self.fs.put_file(str(local_path), self.path(name))
             self.fs.invalidate_cache(self.path(name))
-            if not same_content(self.fs.info(self.path(name)), size, md5):
+            try:
+                info = self.fs.info(self.path(name))
+            except FileNotFoundError:
+                # The store acknowledged a write it does not hold: retried like a torn upload.
+                raise _Incomplete(f"upload of {name} acknowledged but not stored") from None
+            if not same_content(info, size, md5):
                 raise _Incomplete(f"upload of {name} did not arrive whole")
 
         self.retrying(f"upload {name}", put_and_check)

@@ -1,0 +1,87 @@
+"""Object storage faults between synthgen and an S3 server (moto on 127.0.0.1): connection resets,
+500s, throttling, slow answers and lost writes, injected by a proxy. Renders retry and finish
+with the clean render's bytes; a store that keeps failing gives one clear error; nothing
+incomplete is ever committed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import fsspec
+import pytest
+
+from synthgen.errors import StorageError
+from synthgen.export import storage
+from synthgen.recipe import load_recipe
+from synthgen.render import render_corpus
+
+from .s3_fault_proxy import FAULT_KINDS, FaultProxy, random_faults
+from .test_storage import local_bytes, remote_bytes
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(storage, "RETRY_DELAYS", (0.05, 0.1, 0.2, 0.4, 0.8))
+
+
+def committed_remote_shards_are_whole(url: str, options: dict) -> int:
+    """Every sidecar in the store names a tar of its size and sha256."""
+    fs, root = fsspec.core.url_to_fs(url, **options)
+    fs.invalidate_cache()
+    sidecars = [
+        path
+        for path in fs.ls(root, detail=False)
+        if path.rsplit("/", 1)[1].startswith("shard-") and path.endswith(".json")
+    ]
+    for sidecar in sidecars:
+        record = json.loads(fs.cat_file(sidecar))
+        data = fs.cat_file(f"{root}/{record['url']}")
+        assert len(data) == record["filesize"] and hashlib.sha256(data).hexdigest() == record["sha256"], sidecar
+    return len(sidecars)
+
+
+def test_a_render_through_a_faulty_link_finishes_with_the_clean_bytes(
+    make_recipe, s3_bucket, quick_retries, tmp_path: Path
+):
+    bucket, options = s3_bucket
+    recipe = load_recipe(make_recipe(count=40, shard={"samples": 5}, image={"format": "jpg"}))
+    render_corpus(recipe, str(tmp_path / "clean"), progress=False)
+    url = f"s3://{bucket}/corpus"
+    with FaultProxy(options["endpoint_url"], random_faults(0.25, seed=7), slow_seconds=0.2) as proxy:
+        summary = render_corpus(recipe, url, storage_options={"endpoint_url": proxy.url}, progress=False)
+    assert summary.nshards == 8
+    assert set(proxy.injected) == set(FAULT_KINDS), proxy.injected  # every kind of fault was met
+    assert remote_bytes(url, options) == local_bytes(tmp_path / "clean")
+    print(f"faults injected: {dict(proxy.injected)} in {proxy.requests} requests")
+
+
+def test_a_store_that_starts_failing_gives_a_clear_error_and_the_render_resumes(
+    make_recipe, s3_bucket, quick_retries, tmp_path: Path
+):
+    bucket, options = s3_bucket
+    recipe = load_recipe(make_recipe(count=40, shard={"samples": 5}, image={"format": "jpg"}))
+    render_corpus(recipe, str(tmp_path / "clean"), progress=False)
+    url = f"s3://{bucket}/corpus"
+    puts = []
+
+    def fail_after_three_shards(method: str, path: str) -> str | None:
+        if method == "PUT":
+            puts.append(path)
+        return "500" if len(puts) > 6 else None  # a tar and a sidecar per shard
+
+    with FaultProxy(options["endpoint_url"], fail_after_three_shards) as proxy:
+        with pytest.raises(StorageError) as caught:
+            render_corpus(recipe, url, storage_options={"endpoint_url": proxy.url}, progress=False)
+    message = str(caught.value)
+    assert message.startswith(f"{url}: cannot upload shard-000003.tar: ") and "\n" not in message
+    assert "internal error" in message, message
+    assert proxy.injected["500"] >= 3  # retried (by the S3 client here) before giving up
+    assert committed_remote_shards_are_whole(url, options) == 3
+    fs, root = fsspec.core.url_to_fs(url, **options)
+    assert not fs.exists(f"{root}/manifest.json")
+
+    summary = render_corpus(recipe, url, storage_options=options, progress=False)
+    assert summary.nshards == 8
+    assert remote_bytes(url, options) == local_bytes(tmp_path / "clean")
