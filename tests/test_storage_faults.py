@@ -14,6 +14,7 @@ import pytest
 
 from synthgen.errors import StorageError
 from synthgen.export import storage
+from synthgen.export.push import push_corpus
 from synthgen.recipe import load_recipe
 from synthgen.render import render_corpus
 
@@ -85,3 +86,15 @@ def test_a_store_that_starts_failing_gives_a_clear_error_and_the_render_resumes(
     summary = render_corpus(recipe, url, storage_options=options, progress=False)
     assert summary.nshards == 8
     assert remote_bytes(url, options) == local_bytes(tmp_path / "clean")
+
+
+def test_a_push_through_a_faulty_link_arrives_whole(make_recipe, s3_bucket, quick_retries, tmp_path: Path):
+    bucket, options = s3_bucket
+    recipe = load_recipe(make_recipe(count=40, shard={"samples": 5}, image={"format": "jpg"}))
+    render_corpus(recipe, str(tmp_path / "local"), progress=False)
+    url = f"s3://{bucket}/pushed"
+    with FaultProxy(options["endpoint_url"], random_faults(0.3, seed=11), slow_seconds=0.2) as proxy:
+        push_corpus(str(tmp_path / "local"), url, storage_options={"endpoint_url": proxy.url})
+    assert sum(proxy.injected.values()) >= len(FAULT_KINDS), proxy.injected
+    assert remote_bytes(url, options) == local_bytes(tmp_path / "local")
+    assert committed_remote_shards_are_whole(url, options) == 8
