@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 IMAGE_FORMATS = ("jpg", "png", "webp")
 
@@ -28,7 +28,16 @@ def encode_image(image: np.ndarray, fmt: str, quality: int = 95) -> bytes:
     return buffer.getvalue()
 
 
+def open_image(data: bytes) -> Image.Image:
+    """Open image bytes with Pillow; bytes of no image format raise a ValueError that shows
+    their start (Pillow's own message names a memory address)."""
+    try:
+        return Image.open(io.BytesIO(data))
+    except UnidentifiedImageError:
+        raise ValueError(f"not an image format Pillow reads (it starts {data[:12]!r})") from None
+
+
 def decode_image(data: bytes) -> np.ndarray:
     """Decode image bytes to a uint8 HxWx3 array."""
-    with Image.open(io.BytesIO(data)) as pil:
+    with open_image(data) as pil:
         return np.asarray(pil.convert("RGB"))

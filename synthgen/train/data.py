@@ -17,7 +17,6 @@ has already seen.
 
 from __future__ import annotations
 
-import io
 import json
 import random
 import signal
@@ -36,7 +35,7 @@ from webdataset.shardlists import expand_urls
 
 from synthgen.corpus import Corpus
 from synthgen.errors import CorpusError, SynthgenError
-from synthgen.export.encode import IMAGE_FORMATS
+from synthgen.export.encode import IMAGE_FORMATS, open_image
 from synthgen.export.shards import iter_tar_samples
 from synthgen.seeds import sample_seed
 
@@ -93,8 +92,11 @@ def open_corpus(spec: str, weight: float = 1.0, storage_options: dict[str, Any] 
     fmt = _image_field(first)
     if fmt is None:
         raise DataError(f"{spec}: sample {first['__key__']} has no image ({', '.join(IMAGE_FORMATS)})")
-    with Image.open(io.BytesIO(first[fmt])) as image:
-        size = image.size
+    try:
+        with open_image(first[fmt]) as image:
+            size = image.size
+    except ValueError as err:
+        raise DataError(f"{spec}: sample {first['__key__']}: {err}") from None
     return TrainCorpus(
         spec=spec,
         weight=weight,
@@ -263,7 +265,7 @@ def to_example(sample: dict[str, Any], policy: ViewPolicy, rng: random.Random) -
 
 
 def _decode(data: bytes, size: tuple[int, int]) -> np.ndarray:
-    with Image.open(io.BytesIO(data)) as image:
+    with open_image(data) as image:
         image = image.convert("RGB")
         if image.size != size:
             image = image.resize(size, Image.BILINEAR)
