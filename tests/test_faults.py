@@ -107,6 +107,7 @@ def test_twenty_seeded_kill_9_moments_then_resume_equal_a_clean_render(recipe_fi
         assert not [p.name for p in out.iterdir() if p.name.startswith(TEMP_PREFIX)], (name, n)
         survived += 1
     assert survived == len(moments)
+    print(f"kill -9 moments survived: {survived}/{len(moments)}: {Counter(name for name, _ in moments)}")
 
 
 def test_a_worker_killed_mid_shard_stops_the_render_clearly_and_it_resumes(recipe_file: Path, clean, tmp_path: Path):

@@ -98,3 +98,4 @@ def test_a_push_through_a_faulty_link_arrives_whole(make_recipe, s3_bucket, quic
     assert sum(proxy.injected.values()) >= len(FAULT_KINDS), proxy.injected
     assert remote_bytes(url, options) == local_bytes(tmp_path / "local")
     assert committed_remote_shards_are_whole(url, options) == 8
+    print(f"faults injected: {dict(proxy.injected)} in {proxy.requests} requests")
