@@ -34,8 +34,11 @@ _storage = click.option(
 
 
 def parse_storage_options(items: tuple[str, ...]) -> dict[str, Any]:
-    """`KEY=VALUE` pairs as fsspec options; VALUE is read as YAML (numbers, true/false, mappings)."""
+    """`KEY=VALUE` pairs as fsspec options; VALUE is read as YAML (numbers, true/false, mappings),
+    safely, and kept as the string it is when it is not YAML."""
     import yaml
+
+    from synthgen.schema import load_yaml
 
     options: dict[str, Any] = {}
     for item in items:
@@ -43,7 +46,7 @@ def parse_storage_options(items: tuple[str, ...]) -> dict[str, Any]:
         if not sep or not key:
             raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--storage-option")
         try:
-            options[key] = yaml.safe_load(raw)
+            options[key] = load_yaml(raw)
         except yaml.YAMLError:
             options[key] = raw
     return options

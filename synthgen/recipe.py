@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -19,8 +20,11 @@ import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from synthgen.errors import RecipeError
-from synthgen.schema import StrictModel, read_yaml_mapping
+from synthgen.schema import StrictModel, dotted_path, load_yaml, read_yaml_mapping, tree_problem
 from synthgen.sources import SOURCES, SourceConfig
+
+# A list index in a dotted key (`source.programs.0`).
+_INDEX = re.compile(r"[0-9]{1,9}")
 
 
 class ImageConfig(StrictModel):
@@ -50,13 +54,17 @@ class ImageConfig(StrictModel):
         return self.size[1]
 
 
+# Sample keys are 12 digits (sample_key), so that they sort in sample order.
+MAX_COUNT = 10**12 - 1
+
+
 class ShardConfig(StrictModel):
     samples: int = Field(1000, ge=1, description="samples per shard")
 
 
 class Recipe(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=128)
-    count: int = Field(ge=1, description="samples in the corpus")
+    count: int = Field(ge=1, le=MAX_COUNT, description="samples in the corpus")
     seed: int = Field(0, ge=0, lt=2**63)
     views: int = Field(1, ge=1, le=64, description="images per sample")
     image: ImageConfig = ImageConfig()
@@ -102,6 +110,10 @@ def load_recipe(
 
 def parse_recipe(document: dict[str, Any], base_dir: Path | None = None, origin: str = "recipe") -> Recipe:
     """Validate a recipe document; relative paths in it are resolved against `base_dir`."""
+    # Read from YAML, a document has passed this check already; one built in Python has not.
+    problem = tree_problem(document)
+    if problem is not None:
+        raise RecipeError(f"{origin}: {problem}")
     try:
         return Recipe.model_validate(document, context={"base_dir": base_dir})
     except ValidationError as err:
@@ -114,9 +126,12 @@ def apply_override(document: dict[str, Any], override: str) -> None:
     if not sep or not key:
         raise RecipeError(f"--set {override!r}: expected KEY=VALUE, e.g. source.time.max=5")
     try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError:
-        raise RecipeError(f"--set {override!r}: the value is not valid YAML") from None
+        value = load_yaml(raw)
+    except yaml.YAMLError as err:
+        problem = getattr(err, "problem", None)
+        raise RecipeError(
+            f"--set {override!r}: the value is not valid YAML" + (f": {problem}" if problem else "")
+        ) from None
     set_key(document, key, value, f"--set {override!r}")
 
 
@@ -126,26 +141,26 @@ def set_key(document: dict[str, Any], key: str, value: Any, origin: str) -> None
     parts = key.split(".")
     node: Any = document
     for depth, part in enumerate(parts[:-1]):
-        where = ".".join(parts[: depth + 1])
         if isinstance(node, list):
-            node = node[_list_index(node, part, where, origin)]
+            node = node[_list_index(node, part, dotted_path(parts[: depth + 1]), origin)]
         elif isinstance(node, dict):
             node = node.setdefault(part, {})
         else:
-            raise RecipeError(f"{origin}: {where} is not a mapping")
+            raise RecipeError(f"{origin}: {dotted_path(parts[:depth])} is not a mapping")
         if node is None:
-            raise RecipeError(f"{origin}: {where} is empty")
+            raise RecipeError(f"{origin}: {dotted_path(parts[: depth + 1])} is empty")
     last = parts[-1]
     if isinstance(node, list):
-        node[_list_index(node, last, key, origin)] = value
+        node[_list_index(node, last, dotted_path(parts), origin)] = value
     elif isinstance(node, dict):
         node[last] = value
     else:
-        raise RecipeError(f"{origin}: {'.'.join(parts[:-1])} is not a mapping")
+        raise RecipeError(f"{origin}: {dotted_path(parts[:-1])} is not a mapping")
 
 
 def _list_index(node: list, part: str, where: str, origin: str) -> int:
-    if not part.isdigit() or int(part) >= len(node):
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not _INDEX.fullmatch(part) or int(part) >= len(node):
         raise RecipeError(f"{origin}: {where}: expected a list index below {len(node)}")
     return int(part)
 
@@ -167,7 +182,7 @@ def format_validation_error(
         if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
             loc.append(error["ctx"]["discriminator"].strip("'"))
         message = _message(error, tags or {})
-        items.append(f"{'.'.join(loc) or '(top level)'}: {message}")
+        items.append(f"{dotted_path(loc) or '(top level)'}: {message}")
     shown = "; ".join(items[:3])
     return shown + (f" (and {len(items) - 3} more)" if len(items) > 3 else "")
 
@@ -178,12 +193,13 @@ def _written_path(loc: list[str], document: Any) -> list[str]:
     path: list[str] = []
     node = document
     for part in loc:
-        if isinstance(node, dict) and part not in node and part in {str(v) for v in node.values()}:
+        # Tags are strings: a number or a list that prints as the key is not one.
+        if isinstance(node, dict) and part not in node and part in {v for v in node.values() if isinstance(v, str)}:
             continue
         path.append(part)
         if isinstance(node, dict):
             node = node.get(part)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        elif isinstance(node, list) and _INDEX.fullmatch(part) and int(part) < len(node):
             node = node[int(part)]
         else:
             node = None

@@ -96,3 +96,19 @@ def test_cut_garbled_and_foreign_files_are_damaged():
 def test_a_duplicate_member_is_refused():
     with pytest.raises(CorpusError, match="duplicate member"):
         list(iter_tar_samples(io.BytesIO(_tar([MEMBERS[0], MEMBERS[0]]))))
+
+
+@pytest.mark.parametrize("size", [b"abcde", b"-1234", "\u00b2".encode()])
+def test_a_pax_size_that_is_not_a_byte_count_is_damage(size: bytes):
+    record = b" size=" + size + b"\n"
+    length = len(record) + 2  # two digits of length
+    pax = str(length).encode() + record
+    header = tarfile.TarInfo("././@PaxHeader")
+    header.type = tarfile.XHDTYPE
+    header.size = len(pax)
+    member = tarfile.TarInfo("000000000000.json")
+    member.size = 2
+    data = header.tobuf(tarfile.USTAR_FORMAT) + pax + b"\0" * (-len(pax) % 512)
+    data += member.tobuf(tarfile.USTAR_FORMAT) + b"{}" + b"\0" * 510 + b"\0" * 1024
+    with pytest.raises(CorpusError, match="a pax header gives the size"):
+        list(iter_tar_samples(io.BytesIO(data)))

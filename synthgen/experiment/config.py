@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
@@ -28,6 +28,8 @@ from synthgen.schema import StrictModel, read_yaml_mapping, resolve_path
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 BASELINES = ("random", "pixels")
+# Seeds feed numpy's SeedSequence (non-negative) and torch (64 bits).
+Seed = Annotated[int, Field(ge=0, lt=2**63)]
 
 
 class ExperimentError(RecipeError):
@@ -78,7 +80,7 @@ class TrainSection(StrictModel):
     set: dict[str, Any] = Field(default_factory=dict)
     # One pretraining run per corpus and seed (`seed` of the train config); results are the mean
     # and spread over seeds. The random baseline draws one init per seed too.
-    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    seeds: list[Seed] = Field(default_factory=lambda: [0], min_length=1)
 
     _config_path = field_validator("config")(resolve_path)
     _flat = field_validator("set", mode="before")(flatten_settings)
@@ -97,7 +99,7 @@ class EvalSection(StrictModel):
     limit_train: int | None = Field(None, ge=1)
     limit_val: int | None = Field(None, ge=1)
     # Draws the dataset's subsets and the linear probe's held-out part: the same for every row.
-    seed: int = 0
+    seed: Seed = 0
     # auto: CUDA when there is one.
     device: str = "auto"
 

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 
 from synthgen import __version__
 from synthgen.evaluate.run import evaluate, summary_line
@@ -33,6 +32,7 @@ from synthgen.experiment.report import metrics_of, summarise, write_plots, write
 from synthgen.export.shards import MANIFEST_NAME
 from synthgen.recipe import Recipe, load_recipe
 from synthgen.render import render_corpus
+from synthgen.schema import read_yaml_mapping
 from synthgen.sources import source_class
 from synthgen.train.checkpoints import LAST, checkpoint_path
 from synthgen.train.config import TrainConfig, load_train_config
@@ -210,7 +210,7 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, echo: Callable[[s
     """A finished run with this configuration is reused, a stopped one resumed; a run folder
     trained with another configuration is an error, never silently mixed into the results."""
     if (run_dir / CONFIG).is_file():
-        saved = yaml.safe_load((run_dir / CONFIG).read_text())
+        saved = read_yaml_mapping(run_dir / CONFIG, "run configuration", ExperimentError)
         changed = config_differences(saved, config.resolved())
         if changed:
             raise ExperimentError(

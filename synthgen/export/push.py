@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
+from synthgen.corpus import Corpus
 from synthgen.errors import CorpusError
 from synthgen.export.shards import MANIFEST_NAME
 from synthgen.export.storage import Destination, md5_of, same_content
@@ -46,12 +47,18 @@ def push_corpus(
         raise CorpusError(f"{local_url}: push uploads a corpus from a local folder")
     if not local.exists(MANIFEST_NAME):
         raise CorpusError(f"{local_url}: not a complete corpus (no {MANIFEST_NAME}); finish the render first")
-    manifest = json.loads(local.read_bytes(MANIFEST_NAME))
+    # Corpus checks the manifest, and that it names only shard files of this folder: a name such as
+    # `../secret.tar` would upload a file from outside the corpus to outside the destination.
+    manifest = Corpus(local_url).manifest
+    assert manifest is not None  # the folder has one: checked above
     remote = Destination(remote_url, storage_options)
     remote.check_usable()
     if remote.exists(MANIFEST_NAME):
-        theirs = json.loads(remote.read_bytes(MANIFEST_NAME)).get("recipe_sha256")
-        if theirs != manifest["recipe_sha256"]:
+        try:
+            theirs = json.loads(remote.read_bytes(MANIFEST_NAME)).get("recipe_sha256")
+        except (ValueError, AttributeError):
+            raise CorpusError(f"{remote_url}: its {MANIFEST_NAME} is damaged; push elsewhere") from None
+        if theirs != manifest.get("recipe_sha256"):
             raise CorpusError(
                 f"{remote_url}: holds a corpus of another recipe (sha256 {str(theirs)[:12]}); push elsewhere"
             )

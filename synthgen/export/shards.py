@@ -118,6 +118,12 @@ def _number(field: bytes) -> int:
         raise _DamagedTar(f"a header holds {field!r} where a number belongs") from None
 
 
+def _pax_size(text: str) -> int:
+    if not text.isascii() or not text.isdigit():
+        raise _DamagedTar(f"a pax header gives the size {text[:20]!r}, not a byte count")
+    return int(text)
+
+
 def _pax_records(data: bytes) -> dict[str, str]:
     """`LENGTH KEY=VALUE\\n` records of a pax extended header."""
     records: dict[str, str] = {}
@@ -156,7 +162,7 @@ def iter_tar_members(stream: IO[bytes]) -> Iterator[tuple[str, bytes]]:
             return
         _check_checksum(header)
         kind = header[156:157]
-        size = int(pax["size"]) if "size" in pax else _number(header[124:136])
+        size = _pax_size(pax["size"]) if "size" in pax else _number(header[124:136])
         data = _read_exact(stream, size)
         padding = -size % BLOCK_SIZE
         if padding:

@@ -44,14 +44,28 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     os.replace(partial, path)
 
 
+# What save_checkpoint writes (Trainer.state_dict), and resuming reads.
+CHECKPOINT_KEYS = ("step", "config", "model", "optimizer")
+
+
 def load_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:
+    """A checkpoint written by save_checkpoint: tensors and plain values only, so it cannot run code."""
     if not path.is_file():
         raise CheckpointError(f"{path}: no checkpoint here")
     try:
-        return torch.load(path, map_location=device, weights_only=True)
+        state = torch.load(path, map_location=device, weights_only=True)
     except Exception as err:  # pickle refusals, truncation: all mean "not a checkpoint we can use"
-        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise CheckpointError(f"{path}: not a readable synthgen checkpoint ({first_line})") from None
+        raise CheckpointError(f"{path}: not a readable synthgen checkpoint ({first_line(err)})") from None
+    missing = [key for key in CHECKPOINT_KEYS if key not in state] if isinstance(state, dict) else list(CHECKPOINT_KEYS)
+    if missing:
+        raise CheckpointError(f"{path}: not a synthgen checkpoint (it has no {', '.join(missing)})")
+    return state
+
+
+def first_line(err: BaseException) -> str:
+    """The first line of an error's message (torch's are long), or its type when it has none."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def export_backbone(path: Path, backbone: nn.Module, info: dict[str, Any]) -> None:

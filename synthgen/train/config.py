@@ -68,7 +68,8 @@ class CheckpointConfig(StrictModel):
 
 
 class TrainConfig(StrictModel):
-    seed: int = 0
+    # Seeds feed numpy's SeedSequence (non-negative) and torch (64 bits).
+    seed: int = Field(default=0, ge=0, lt=2**63)
     epochs: int = Field(default=100, ge=1)
     model: ModelConfig = ModelConfig()
     method: MethodConfig = Field(default_factory=SimCLRConfig, discriminator="name")

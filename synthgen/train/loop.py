@@ -35,6 +35,7 @@ from synthgen.train.checkpoints import (
     checkpoint_path,
     epoch_checkpoint_name,
     export_backbone,
+    first_line,
     load_checkpoint,
     save_checkpoint,
 )
@@ -213,8 +214,11 @@ def train(
     start_step = 0
     if resume:
         state = load_checkpoint(last, process.device)
-        _check_same_config(state.get("config", {}), config.resolved(), last)
-        start_step = trainer.load_state_dict(state)
+        _check_same_config(state["config"], config.resolved(), last)
+        try:
+            start_step = trainer.load_state_dict(state)
+        except (KeyError, TypeError, ValueError, RuntimeError) as err:  # tensors or groups that do not fit
+            raise CheckpointError(f"{last}: does not fit this run's model and optimiser ({first_line(err)})") from None
     loader = trainer.loader(skip_batches=start_step)
     if process.main:
         run_dir.mkdir(parents=True, exist_ok=True)

@@ -53,7 +53,7 @@ class OptimConfig(StrictModel):
         if not isinstance(data, dict):
             return data
         name = data.get("name", "sgd")
-        if name not in DEFAULT_LR:
+        if not isinstance(name, str) or name not in DEFAULT_LR:  # a list or mapping is not hashable
             return data  # the Literal check reports it
         data = dict(data)
         data.setdefault("lr", DEFAULT_LR[name])

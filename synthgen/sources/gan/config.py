@@ -15,6 +15,7 @@ their defaults, so the resolved recipe (and its hash) lists exactly the paramete
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -153,7 +154,16 @@ class GanSourceConfig(StrictModel):
     @field_validator("generator_kwargs")
     @classmethod
     def _kwargs_need_factory(cls, value: dict[str, Any] | None, info: ValidationInfo) -> Any:
-        return _in_use(value, _mode(info) == "factory" if _mode(info) else None, dict, "a `generator` factory")
+        value = _in_use(value, _mode(info) == "factory" if _mode(info) else None, dict, "a `generator` factory")
+        # The resolved recipe records them as JSON, and its hash names the corpus: a value JSON cannot
+        # hold exactly (NaN, bytes, a date) would be recorded, and hashed, as something else.
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError):
+            raise ValueError(
+                "must hold JSON values only: finite numbers, strings, booleans, null, lists and mappings"
+            ) from None
+        return value
 
     @field_validator("network")
     @classmethod

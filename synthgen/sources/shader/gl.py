@@ -134,6 +134,10 @@ class ShaderRenderer:
                 program = self.ctx.program(vertex_shader=_VERTEX_SHADER, fragment_shader=wrap_program(code))
             except self._moderngl.Error as err:
                 raise ShaderCompileError(_compile_log(str(err))) from None
+            except KeyError as err:
+                # moderngl expands `#include "NAME"` itself, from ctx.includes (never from files), and
+                # raises this for a name it lacks; synthgen registers none, so a program includes nothing.
+                raise ShaderCompileError(f"{err.args[0]}: a program cannot include anything") from None
             compiled = _Compiled(program, self.ctx.vertex_array(program, [(self._vbo, "2f", "position")]))
         self._cache[key] = compiled
         if len(self._cache) > self._cache_size:
