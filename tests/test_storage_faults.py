@@ -15,7 +15,7 @@ import pytest
 from synthgen.errors import StorageError
 from synthgen.export import storage
 from synthgen.export.push import push_corpus
-from synthgen.recipe import load_recipe
+from synthgen.recipe import Recipe, load_recipe
 from synthgen.render import render_corpus
 
 from .s3_fault_proxy import FAULT_KINDS, FaultProxy, random_faults
@@ -25,6 +25,14 @@ from .test_storage import local_bytes, remote_bytes
 @pytest.fixture
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(storage, "RETRY_DELAYS", (0.05, 0.1, 0.2, 0.4, 0.8))
+
+
+@pytest.fixture
+def eight_shards(make_recipe, tmp_path: Path) -> tuple[Recipe, Path]:
+    """A recipe of 8 shards, and its clean local render to compare with."""
+    recipe = load_recipe(make_recipe(count=40, shard={"samples": 5}, image={"format": "jpg"}))
+    render_corpus(recipe, str(tmp_path / "clean"), progress=False)
+    return recipe, tmp_path / "clean"
 
 
 def committed_remote_shards_are_whole(url: str, options: dict) -> int:
@@ -43,27 +51,21 @@ def committed_remote_shards_are_whole(url: str, options: dict) -> int:
     return len(sidecars)
 
 
-def test_a_render_through_a_faulty_link_finishes_with_the_clean_bytes(
-    make_recipe, s3_bucket, quick_retries, tmp_path: Path
-):
+def test_a_render_through_a_faulty_link_finishes_with_the_clean_bytes(eight_shards, s3_bucket, quick_retries):
     bucket, options = s3_bucket
-    recipe = load_recipe(make_recipe(count=40, shard={"samples": 5}, image={"format": "jpg"}))
-    render_corpus(recipe, str(tmp_path / "clean"), progress=False)
+    recipe, clean = eight_shards
     url = f"s3://{bucket}/corpus"
     with FaultProxy(options["endpoint_url"], random_faults(0.25, seed=7), slow_seconds=0.2) as proxy:
         summary = render_corpus(recipe, url, storage_options={"endpoint_url": proxy.url}, progress=False)
     assert summary.nshards == 8
     assert set(proxy.injected) == set(FAULT_KINDS), proxy.injected  # every kind of fault was met
-    assert remote_bytes(url, options) == local_bytes(tmp_path / "clean")
+    assert remote_bytes(url, options) == local_bytes(clean)
     print(f"faults injected: {dict(proxy.injected)} in {proxy.requests} requests")
 
 
-def test_a_store_that_starts_failing_gives_a_clear_error_and_the_render_resumes(
-    make_recipe, s3_bucket, quick_retries, tmp_path: Path
-):
+def test_a_store_that_starts_failing_gives_a_clear_error_and_the_render_resumes(eight_shards, s3_bucket, quick_retries):
     bucket, options = s3_bucket
-    recipe = load_recipe(make_recipe(count=40, shard={"samples": 5}, image={"format": "jpg"}))
-    render_corpus(recipe, str(tmp_path / "clean"), progress=False)
+    recipe, clean = eight_shards
     url = f"s3://{bucket}/corpus"
     puts = []
 
@@ -85,17 +87,16 @@ def test_a_store_that_starts_failing_gives_a_clear_error_and_the_render_resumes(
 
     summary = render_corpus(recipe, url, storage_options=options, progress=False)
     assert summary.nshards == 8
-    assert remote_bytes(url, options) == local_bytes(tmp_path / "clean")
+    assert remote_bytes(url, options) == local_bytes(clean)
 
 
-def test_a_push_through_a_faulty_link_arrives_whole(make_recipe, s3_bucket, quick_retries, tmp_path: Path):
+def test_a_push_through_a_faulty_link_arrives_whole(eight_shards, s3_bucket, quick_retries):
     bucket, options = s3_bucket
-    recipe = load_recipe(make_recipe(count=40, shard={"samples": 5}, image={"format": "jpg"}))
-    render_corpus(recipe, str(tmp_path / "local"), progress=False)
+    _, local = eight_shards
     url = f"s3://{bucket}/pushed"
     with FaultProxy(options["endpoint_url"], random_faults(0.3, seed=11), slow_seconds=0.2) as proxy:
-        push_corpus(str(tmp_path / "local"), url, storage_options={"endpoint_url": proxy.url})
+        push_corpus(str(local), url, storage_options={"endpoint_url": proxy.url})
     assert sum(proxy.injected.values()) >= len(FAULT_KINDS), proxy.injected
-    assert remote_bytes(url, options) == local_bytes(tmp_path / "local")
+    assert remote_bytes(url, options) == local_bytes(local)
     assert committed_remote_shards_are_whole(url, options) == 8
     print(f"faults injected: {dict(proxy.injected)} in {proxy.requests} requests")
