@@ -285,6 +285,18 @@ def verify(corpus: str, decode: bool, repair: bool, storage_options: tuple[str, 
     metavar="CORPUS[@WEIGHT]",
     help="A corpus folder or URL, or a brace pattern of shards; repeat to mix corpora, weighted by @WEIGHT.",
 )
+@click.option(
+    "--recipe",
+    "recipes",
+    multiple=True,
+    metavar="RECIPE[@WEIGHT]",
+    help="Train live: render this recipe's samples while training (repeatable; mixes with --data by @WEIGHT).",
+)
+@click.option(
+    "--live-samples",
+    type=click.IntRange(min=1),
+    help="Samples per pass of each live recipe (a virtual epoch; default: the recipe's count).",
+)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Training config (YAML).")
 @click.option("--out", "run_dir", required=True, type=click.Path(file_okay=False), help="Run folder to write.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Override epochs.")
@@ -306,6 +318,8 @@ def verify(corpus: str, decode: bool, repair: bool, storage_options: tuple[str, 
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train(
     data: tuple[str, ...],
+    recipes: tuple[str, ...],
+    live_samples: int | None,
     config_path: str | None,
     run_dir: str,
     epochs: int | None,
@@ -329,8 +343,10 @@ def train(
       synthgen train --data out/shaders@0.7 --data out/noise@0.3 --config train.yaml --out runs/mix
       torchrun --nproc_per_node 8 -m synthgen train --data s3://bucket/corpus --config r50.yaml --out runs/r50
       synthgen train --data out/demo-shaders --out runs/demo --resume
+      synthgen train --recipe recipes/demo-shaders.yaml --live-samples 4096 --config configs/demo.yaml --out runs/live
     """
     from synthgen.train.config import load_train_config
+    from synthgen.train.live import LIVE_PREFIX
     from synthgen.train.loop import train as run_training
 
     flags = {
@@ -340,10 +356,11 @@ def train(
         "method.name": method,
         "optim.lr": lr,
         "data.workers": workers,
+        "data.live_samples": live_samples,
     }
     given = [f"{key}={value}" for key, value in flags.items() if value is not None]
     given += [f"data.storage_options.{key}={value}" for key, value in parse_storage_options(storage_options).items()]
-    config = load_train_config(config_path, [*given, *overrides], data)
+    config = load_train_config(config_path, [*given, *overrides], [*data, *(f"{LIVE_PREFIX}{r}" for r in recipes)])
     summary = run_training(config, run_dir, resume=resume, stop_after=stop_after, progress=not quiet)
     if summary["interrupted"]:
         click.echo(f"interrupted after step {summary['steps']}, checkpoint saved: continue with --resume", err=True)

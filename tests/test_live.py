@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from synthgen.cli import cli
 from synthgen.export.shards import iter_tar_samples
 from synthgen.recipe import load_recipe
 from synthgen.render import render_corpus
-from synthgen.train.live import live_indices, live_samples, open_live
+from synthgen.train.config import load_train_config
+from synthgen.train.live import LIVE_PREFIX, live_indices, live_samples, open_live
+from synthgen.train.loop import train
 
 
 def as_bytes(sample: dict) -> dict:
@@ -46,3 +50,27 @@ def test_two_workers_on_two_ranks_render_disjoint_indices_that_cover_each_pass()
     everything = [index for indices in per_slot.values() for index in indices]
     assert sorted(everything) == list(range(20))  # disjoint, and every sample of both passes
     assert per_slot[1] == [1, 5, 9, 11, 15, 19]  # pass 2 renders new samples, never pass 1's again
+
+
+def test_a_live_run_of_a_few_steps_lowers_the_loss(make_recipe, tmp_path: Path, one_torch_thread: None):
+    from .test_train import FAST, losses
+
+    recipe_path = make_recipe(count=64, image={"size": 32, "format": "png"})
+    config = load_train_config(
+        None, ["epochs=4", "augment.preset=none", "data.live_samples=64", *FAST], [f"{LIVE_PREFIX}{recipe_path}"]
+    )
+    summary = train(config, tmp_path / "run", progress=False)
+    assert summary["finished"] and summary["steps"] == 16 and summary["bad_samples"] == 0
+    values = losses(tmp_path / "run")
+    assert sum(values[-4:]) / 4 < sum(values[4:8]) / 4, values
+
+
+def test_the_train_command_takes_a_recipe(make_recipe, tmp_path: Path):
+    recipe_path = make_recipe(count=32, image={"size": 32, "format": "png"})
+    result = CliRunner().invoke(
+        cli,
+        ["train", "--recipe", str(recipe_path), "--live-samples", "32", "--out", str(tmp_path / "run"), "--quiet",
+         "--epochs", "1", "--batch-size", "16", "--workers", "0", "--set", "augment.size=32"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "finished: 2/2 steps" in result.output

@@ -47,6 +47,8 @@ class DataConfig(StrictModel):
     positives: Literal["views", "augment"] = "views"
     # Samples per epoch (default: all samples of all corpora once).
     epoch_samples: int | None = Field(default=None, ge=1)
+    # Samples per pass of each live recipe (`recipe:PATH` corpora; default: the recipe's count).
+    live_samples: int | None = Field(default=None, ge=1)
     storage_options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -132,5 +134,7 @@ def load_train_config(
     except ValidationError as err:
         raise ConfigError(f"{origin}: {format_validation_error(err, document, {'name': METHODS})}") from None
     if not config.data.corpora:
-        raise ConfigError(f"{origin}: no training data: give --data CORPUS or data.corpora in the config")
+        raise ConfigError(
+            f"{origin}: no training data: give --data CORPUS, --recipe RECIPE or data.corpora in the config"
+        )
     return config

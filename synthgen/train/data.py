@@ -38,6 +38,7 @@ from synthgen.errors import CorpusError, SynthgenError
 from synthgen.export.encode import IMAGE_FORMATS, open_image
 from synthgen.export.shards import iter_tar_samples
 from synthgen.seeds import sample_seed
+from synthgen.train.live import LIVE_PREFIX, LiveCorpus, live_samples, open_live
 
 
 class DataError(SynthgenError):
@@ -71,12 +72,17 @@ def parse_data_spec(text: str) -> tuple[str, float]:
     return text, 1.0
 
 
-def open_corpus(spec: str, weight: float = 1.0, storage_options: dict[str, Any] | None = None) -> TrainCorpus:
+def open_corpus(
+    spec: str, weight: float = 1.0, storage_options: dict[str, Any] | None = None, live_samples: int | None = None
+) -> TrainCorpus | LiveCorpus:
     """Find a corpus's shards and sample count, and look at its first sample.
 
     `spec` is a corpus folder or URL (its manifest, or its committed shards while it is being
-    rendered) or a brace pattern such as `out/demo/shard-{000000..000003}.tar`.
+    rendered) or a brace pattern such as `out/demo/shard-{000000..000003}.tar`; or `recipe:PATH`,
+    a recipe rendered live (`live_samples` per pass).
     """
+    if spec.startswith(LIVE_PREFIX):
+        return open_live(spec.removeprefix(LIVE_PREFIX), weight, live_samples)
     options = dict(storage_options or {})
     if "{" in spec or spec.endswith(".tar"):
         shard_urls = expand_urls(spec)
@@ -181,7 +187,7 @@ class SkipCounts:
 
 
 def corpus_samples(
-    corpus: TrainCorpus,
+    corpus: TrainCorpus | LiveCorpus,
     slot: int,
     nslots: int,
     seed: int,
@@ -194,7 +200,11 @@ def corpus_samples(
 
     With at least as many shards as slots, each slot reads whole shards; with fewer, every slot
     reads every shard and keeps every nslots-th sample, so no slot is ever left without data.
+    A live corpus renders this slot's indices instead.
     """
+    if isinstance(corpus, LiveCorpus):
+        yield from live_samples(corpus, slot, nslots, passes=passes)
+        return
     by_shard = len(corpus.shard_urls) >= nslots
     for epoch in range(sys.maxsize if passes is None else passes):
         order = list(corpus.shard_urls)

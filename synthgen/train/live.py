@@ -22,6 +22,9 @@ from synthgen.recipe import Recipe, load_recipe
 from synthgen.render import render_samples, sample_fields
 from synthgen.sources import build_source
 
+# A training corpus spec `recipe:PATH` is that recipe, rendered live.
+LIVE_PREFIX = "recipe:"
+
 
 @dataclass(frozen=True)
 class LiveCorpus:
@@ -58,7 +61,7 @@ def open_live(
     finally:
         source.close()
     return LiveCorpus(
-        spec=f"recipe:{recipe_path}",
+        spec=f"{LIVE_PREFIX}{recipe_path}",
         weight=weight,
         recipe=recipe,
         samples_per_pass=samples_per_pass or recipe.count,

@@ -209,7 +209,8 @@ def train(
     if not resume and last.is_file():
         raise CheckpointError(f"{run_dir}: a run is already here; add --resume to continue it, or choose another --out")
 
-    corpora = [open_corpus(c.url, c.weight, config.data.storage_options) for c in config.data.corpora]
+    data = config.data
+    corpora = [open_corpus(c.url, c.weight, data.storage_options, data.live_samples) for c in data.corpora]
     trainer = Trainer(config, process, corpora)
     start_step = 0
     if resume:
