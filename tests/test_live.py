@@ -65,12 +65,19 @@ def test_a_live_run_of_a_few_steps_lowers_the_loss(make_recipe, tmp_path: Path, 
     assert sum(values[-4:]) / 4 < sum(values[4:8]) / 4, values
 
 
-def test_the_train_command_takes_a_recipe(make_recipe, tmp_path: Path):
+def test_the_train_command_mixes_a_live_recipe_with_shards(make_recipe, shader_corpus: Path, tmp_path: Path):
     recipe_path = make_recipe(count=32, image={"size": 32, "format": "png"})
     result = CliRunner().invoke(
         cli,
-        ["train", "--recipe", str(recipe_path), "--live-samples", "32", "--out", str(tmp_path / "run"), "--quiet",
-         "--epochs", "1", "--batch-size", "16", "--workers", "0", "--set", "augment.size=32"],
+        ["train", "--recipe", f"{recipe_path}@0.5", "--data", f"{shader_corpus}@0.5", "--live-samples", "12",
+         "--out", str(tmp_path / "run"), "--quiet", "--epochs", "1", "--batch-size", "16", "--workers", "0",
+         "--set", "augment.size=32"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    # An epoch is every corpus's samples once: 12 live + 20 stored = 32, two batches of 16.
     assert "finished: 2/2 steps" in result.output
+    saved = load_train_config(tmp_path / "run" / "config.yaml")
+    assert [(c.url, c.weight) for c in saved.data.corpora] == [
+        (str(shader_corpus), 0.5),
+        (f"{LIVE_PREFIX}{recipe_path}", 0.5),
+    ]
