@@ -159,14 +159,21 @@ def clear_corpus(dest: Destination) -> None:
     dest.remove_temporaries()
 
 
+def recorded_recipe(dest: Destination) -> str | None:
+    """The recipe sha256 of the complete corpus in `dest` (None if there is none yet)."""
+    if not dest.exists(MANIFEST_NAME):
+        return None
+    try:
+        return str(json.loads(dest.read_bytes(MANIFEST_NAME))["recipe_sha256"])
+    except (ValueError, KeyError, TypeError):
+        raise CorpusError(f"{dest.url}: {MANIFEST_NAME} is damaged; pass --overwrite to render again") from None
+
+
 def _manifest_matches(dest: Destination, recipe: Recipe) -> bool:
     """True if `dest` holds this recipe's complete corpus; CorpusError if another's."""
-    if not dest.exists(MANIFEST_NAME):
+    found = recorded_recipe(dest)
+    if found is None:
         return False
-    try:
-        found = json.loads(dest.read_bytes(MANIFEST_NAME)).get("recipe_sha256")
-    except (ValueError, AttributeError):
-        raise CorpusError(f"{dest.url}: {MANIFEST_NAME} is damaged; pass --overwrite to render again") from None
     if found != recipe.sha256:
         raise CorpusError(
             f"{dest.url}: holds a complete corpus of another recipe (sha256 {str(found)[:12]}, "

@@ -7,18 +7,22 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
+import fsspec
 import pytest
 
 from synthgen import faults
 from synthgen.export.storage import TEMP_PREFIX
 from synthgen.recipe import load_recipe
 from synthgen.render import render_corpus
+
+from .test_render import corpus_bytes
 
 # 4 shards of 6 samples, 2 views: every failpoint is reached several times.
 RECIPE = """
@@ -31,11 +35,6 @@ shard: {samples: 6}
 source: {kind: noise, model: spectrum}
 """
 MOMENTS = 20
-
-
-def corpus_bytes(folder: Path) -> dict[str, bytes]:
-    """What must equal a clean render's: the shards and the manifest (sidecars record timings)."""
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.suffix == ".tar" or p.name == "manifest.json"}
 
 
 @pytest.fixture(scope="module")
@@ -79,12 +78,15 @@ def render_cli(recipe_file: Path, out: Path, *extra: str, failpoint: str | None 
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
 
-def assert_committed_shards_are_whole(folder: Path) -> int:
-    """Every sidecar names a tar that is there, of its size and sha256: nothing half-committed."""
-    sidecars = sorted(folder.glob("shard-*.json"))
+def committed_shards_are_whole(url: str | Path, options: dict | None = None) -> int:
+    """Every sidecar in the corpus (a folder or a bucket URL) names a tar that is there, of its
+    size and sha256: nothing half-committed. Returns how many shards are committed."""
+    fs, root = fsspec.core.url_to_fs(str(url), **(options or {}))
+    fs.invalidate_cache()
+    sidecars = [path for path in fs.ls(root, detail=False) if re.fullmatch(r"shard-\d+\.json", path.rsplit("/", 1)[-1])]
     for sidecar in sidecars:
-        record = json.loads(sidecar.read_text())
-        data = (folder / record["url"]).read_bytes()
+        record = json.loads(fs.cat_file(sidecar))
+        data = fs.cat_file(f"{root}/{record['url']}")
         assert len(data) == record["filesize"] and hashlib.sha256(data).hexdigest() == record["sha256"], sidecar
     return len(sidecars)
 
@@ -99,7 +101,7 @@ def test_twenty_seeded_kill_9_moments_then_resume_equal_a_clean_render(recipe_fi
         killed = render_cli(recipe_file, out, failpoint=f"{name}:{n}")
         assert killed.returncode == -9, (name, n, killed.stderr)
         assert not (out / "manifest.json").exists(), (name, n)
-        assert_committed_shards_are_whole(out)
+        committed_shards_are_whole(out)
 
         summary = render_corpus(load_recipe(recipe_file), str(out), progress=False)
         assert not summary.already_complete
@@ -120,7 +122,7 @@ def test_a_worker_killed_mid_shard_stops_the_render_clearly_and_it_resumes(recip
         "error: a render worker process died abruptly (killed, out of memory, or a crash in a native library); "
         "the shards committed so far are kept: run the same command again to resume"
     ]
-    assert assert_committed_shards_are_whole(out) >= 1
+    assert committed_shards_are_whole(out) >= 1
     assert not [p.name for p in out.iterdir() if p.name.startswith(TEMP_PREFIX)]
 
     resumed = render_cli(recipe_file, out, "--workers", "2")
@@ -170,7 +172,7 @@ cp -a {disk}/corpus {saved}-resumed
     assert len(error) == 1 and "cannot write shard-000001.tar: the disk is full" in error[0], error
     assert "run the same command again to resume" in error[0]
     full = Path(f"{saved}-full")
-    assert assert_committed_shards_are_whole(full) == 1
+    assert committed_shards_are_whole(full) == 1
     assert sorted(p.name for p in full.iterdir()) == ["shard-000000.json", "shard-000000.tar"]  # no partial shard
 
     assert Path(f"{saved}-resumed.rc").read_text().strip() == "0"

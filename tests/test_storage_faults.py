@@ -5,8 +5,6 @@ incomplete is ever committed."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
 import fsspec
@@ -19,6 +17,7 @@ from synthgen.recipe import Recipe, load_recipe
 from synthgen.render import render_corpus
 
 from .s3_fault_proxy import FAULT_KINDS, FaultProxy, random_faults
+from .test_faults import committed_shards_are_whole
 from .test_storage import local_bytes, remote_bytes
 
 
@@ -33,22 +32,6 @@ def eight_shards(make_recipe, tmp_path: Path) -> tuple[Recipe, Path]:
     recipe = load_recipe(make_recipe(count=40, shard={"samples": 5}, image={"format": "jpg"}))
     render_corpus(recipe, str(tmp_path / "clean"), progress=False)
     return recipe, tmp_path / "clean"
-
-
-def committed_remote_shards_are_whole(url: str, options: dict) -> int:
-    """Every sidecar in the store names a tar of its size and sha256."""
-    fs, root = fsspec.core.url_to_fs(url, **options)
-    fs.invalidate_cache()
-    sidecars = [
-        path
-        for path in fs.ls(root, detail=False)
-        if path.rsplit("/", 1)[1].startswith("shard-") and path.endswith(".json")
-    ]
-    for sidecar in sidecars:
-        record = json.loads(fs.cat_file(sidecar))
-        data = fs.cat_file(f"{root}/{record['url']}")
-        assert len(data) == record["filesize"] and hashlib.sha256(data).hexdigest() == record["sha256"], sidecar
-    return len(sidecars)
 
 
 def test_a_render_through_a_faulty_link_finishes_with_the_clean_bytes(eight_shards, s3_bucket, quick_retries):
@@ -81,7 +64,7 @@ def test_a_store_that_starts_failing_gives_a_clear_error_and_the_render_resumes(
     assert message.startswith(f"{url}: cannot upload shard-000003.tar: ") and "\n" not in message
     assert "internal error" in message, message
     assert proxy.injected["500"] >= 3  # retried (by the S3 client here) before giving up
-    assert committed_remote_shards_are_whole(url, options) == 3
+    assert committed_shards_are_whole(url, options) == 3
     fs, root = fsspec.core.url_to_fs(url, **options)
     assert not fs.exists(f"{root}/manifest.json")
 
@@ -98,5 +81,5 @@ def test_a_push_through_a_faulty_link_arrives_whole(eight_shards, s3_bucket, qui
         push_corpus(str(local), url, storage_options={"endpoint_url": proxy.url})
     assert sum(proxy.injected.values()) >= len(FAULT_KINDS), proxy.injected
     assert remote_bytes(url, options) == local_bytes(local)
-    assert committed_remote_shards_are_whole(url, options) == 8
+    assert committed_shards_are_whole(url, options) == 8
     print(f"faults injected: {dict(proxy.injected)} in {proxy.requests} requests")

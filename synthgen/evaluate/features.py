@@ -29,7 +29,7 @@ from torch import nn
 
 from synthgen.evaluate.datasets import dataset_name, load_dataset
 from synthgen.train.augment import IMAGENET_MEAN, IMAGENET_STD
-from synthgen.train.checkpoints import BACKBONE, CheckpointError, read_backbone
+from synthgen.train.checkpoints import BACKBONE, CheckpointError, first_line, read_backbone
 from synthgen.train.models import build_backbone
 
 # Bump when feature extraction changes, so that caches are not reused.
@@ -112,7 +112,7 @@ def _load_encoder(checkpoint: str, seed: int) -> Encoder:
     try:
         model.load_state_dict(tensors)
     except RuntimeError as err:
-        raise CheckpointError(f"{path}: the weights do not fit {info['arch']}: {str(err).splitlines()[0]}") from None
+        raise CheckpointError(f"{path}: the weights do not fit {info['arch']}: {first_line(err)}") from None
     return Encoder(_file_sha256(path), model, int(info["image_size"]), tuple(info["mean"]), tuple(info["std"]))
 
 

@@ -29,9 +29,9 @@ from synthgen import __version__
 from synthgen.evaluate.run import evaluate, summary_line
 from synthgen.experiment.config import CorpusEntry, Experiment, ExperimentError
 from synthgen.experiment.report import metrics_of, summarise, write_plots, write_tables
-from synthgen.export.shards import MANIFEST_NAME
+from synthgen.export.storage import Destination
 from synthgen.recipe import Recipe, load_recipe
-from synthgen.render import render_corpus
+from synthgen.render import recorded_recipe, render_corpus
 from synthgen.schema import read_yaml_mapping
 from synthgen.sources import source_class
 from synthgen.train.checkpoints import LAST, checkpoint_path
@@ -83,12 +83,13 @@ def run_experiment(
     device = _device(experiment.eval.device)
     first = corpora[0].configs[experiment.train.seeds[0]]
     arch, size = first.model.arch, first.augment.size
+    evaluator = _Evaluator(experiment, out, device, echo)
     with _timed(seconds, "eval"):
-        rows = [_corpus_row(experiment, corpus, trained, out, device, echo) for corpus in corpora]
+        rows = [_corpus_row(evaluator, corpus, trained) for corpus in corpora]
         baselines = {"random": f"random:{arch}@{size}", "pixels": f"pixels@{size}"}
-        rows += [_baseline_row(experiment, name, baselines[name], out, device, echo) for name in experiment.baselines]
+        rows += [_baseline_row(evaluator, name, baselines[name]) for name in experiment.baselines]
     # Every evaluation read the same images: the dataset and its options are the experiment's.
-    facts = json.loads((out / "evals" / f"{rows[0]['name']}-seed{rows[0]['runs'][0]['seed']}.json").read_text())
+    facts = evaluator.first_report
 
     results = {
         "experiment": experiment.name,
@@ -125,17 +126,12 @@ def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
 
 
 def _corpus_row(
-    experiment: Experiment,
-    corpus: PlannedCorpus,
-    trained: dict[tuple[str, int], dict[str, Any]],
-    out: Path,
-    device: str,
-    echo: Callable[[str], None],
+    evaluator: _Evaluator, corpus: PlannedCorpus, trained: dict[tuple[str, int], dict[str, Any]]
 ) -> dict[str, Any]:
     runs = []
-    for seed in experiment.train.seeds:
+    for seed in evaluator.experiment.train.seeds:
         summary = trained[corpus.name, seed]
-        report = _evaluate(experiment, out, f"{corpus.name}-seed{seed}", summary["run"], device, echo)
+        report = evaluator(f"{corpus.name}-seed{seed}", summary["run"])
         facts = {key: summary.get(key) for key in ("steps", "seconds", "images_per_s", "final_loss", "bad_samples")}
         runs.append({"seed": seed, "run": summary["run"], "train": facts, "metrics": metrics_of(report)})
     return {
@@ -151,14 +147,13 @@ def _corpus_row(
     }
 
 
-def _baseline_row(
-    experiment: Experiment, name: str, checkpoint: str, out: Path, device: str, echo: Callable[[str], None]
-) -> dict[str, Any]:
+def _baseline_row(evaluator: _Evaluator, name: str, checkpoint: str) -> dict[str, Any]:
     # The random baseline draws one init per training seed; pixels have no randomness.
+    experiment = evaluator.experiment
     seeds = experiment.train.seeds if name == "random" else [experiment.eval.seed]
     runs = []
     for seed in seeds:
-        report = _evaluate(experiment, out, f"{name}-seed{seed}", checkpoint, device, echo, init_seed=seed)
+        report = evaluator(f"{name}-seed{seed}", checkpoint, init_seed=seed)
         runs.append({"seed": seed, "metrics": metrics_of(report)})
     return {"name": name, "kind": "baseline", "checkpoint": checkpoint, "runs": runs, **summarise(runs)}
 
@@ -184,16 +179,10 @@ def _plan(entry: CorpusEntry, experiment: Experiment, out: Path) -> PlannedCorpu
 def _check_same_recipe(corpus: PlannedCorpus) -> None:
     """A corpus rendered from other settings (the file was edited) is an error here, with the
     experiment's remedy rather than `render`'s --overwrite."""
-    manifest = corpus.folder / MANIFEST_NAME
-    if not manifest.is_file():
-        return
-    try:
-        found = json.loads(manifest.read_text()).get("recipe_sha256")
-    except (ValueError, AttributeError):
-        return  # damaged: render says so
-    if found != corpus.recipe.sha256:
+    found = recorded_recipe(Destination(str(corpus.folder)))
+    if found is not None and found != corpus.recipe.sha256:
         raise ExperimentError(
-            f"{corpus.folder}: rendered from other settings (recipe {str(found)[:12]}, now "
+            f"{corpus.folder}: rendered from other settings (recipe {found[:12]}, now "
             f"{corpus.recipe.sha256[:12]}); delete the folder or rename the corpus to render again"
         )
 
@@ -232,32 +221,33 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, echo: Callable[[s
     return summary
 
 
-def _evaluate(
-    experiment: Experiment,
-    out: Path,
-    label: str,
-    checkpoint: str,
-    device: str,
-    echo: Callable[[str], None],
-    init_seed: int | None = None,
-) -> dict[str, Any]:
-    spec = experiment.eval
-    options = {"limit_train": spec.limit_train, "limit_val": spec.limit_val}
-    report = evaluate(
-        checkpoint,
-        spec.dataset,
-        probes=spec.probes,
-        cache_dir=out / "features",
-        dataset_options={key: value for key, value in options.items() if value is not None},
-        device=device,
-        seed=spec.seed,
-        init_seed=init_seed,
-    )
-    path = out / "evals" / f"{label}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2) + "\n")
-    echo(f"eval {label}: {summary_line(report).split(': ', 1)[1]}")
-    return report
+class _Evaluator:
+    """`synthgen eval` of one checkpoint with the experiment's data and probes; each report is
+    written to OUT/evals/LABEL.json."""
+
+    def __init__(self, experiment: Experiment, out: Path, device: str, echo: Callable[[str], None]) -> None:
+        self.experiment, self.out, self.device, self.echo = experiment, out, device, echo
+        self.first_report: dict[str, Any] = {}
+
+    def __call__(self, label: str, checkpoint: str, init_seed: int | None = None) -> dict[str, Any]:
+        spec = self.experiment.eval
+        options = {"limit_train": spec.limit_train, "limit_val": spec.limit_val}
+        report = evaluate(
+            checkpoint,
+            spec.dataset,
+            probes=spec.probes,
+            cache_dir=self.out / "features",
+            dataset_options={key: value for key, value in options.items() if value is not None},
+            device=self.device,
+            seed=spec.seed,
+            init_seed=init_seed,
+        )
+        path = self.out / "evals" / f"{label}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, indent=2) + "\n")
+        self.echo(f"eval {label}: {summary_line(report).split(': ', 1)[1]}")
+        self.first_report = self.first_report or report
+        return report
 
 
 def _device(choice: str) -> str:
