@@ -297,6 +297,11 @@ def verify(corpus: str, decode: bool, repair: bool, storage_options: tuple[str, 
     type=click.IntRange(min=1),
     help="Samples per pass of each live recipe (a virtual epoch; default: the recipe's count).",
 )
+@click.option(
+    "--save-stream",
+    metavar="DIR",
+    help="Save the live samples trained on as shards in DIR/RECIPE_NAME, to replay the run with --recipe DIR/RECIPE_NAME.",
+)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Training config (YAML).")
 @click.option("--out", "run_dir", required=True, type=click.Path(file_okay=False), help="Run folder to write.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Override epochs.")
@@ -320,6 +325,7 @@ def train(
     data: tuple[str, ...],
     recipes: tuple[str, ...],
     live_samples: int | None,
+    save_stream: str | None,
     config_path: str | None,
     run_dir: str,
     epochs: int | None,
@@ -344,6 +350,8 @@ def train(
       torchrun --nproc_per_node 8 -m synthgen train --data s3://bucket/corpus --config r50.yaml --out runs/r50
       synthgen train --data out/demo-shaders --out runs/demo --resume
       synthgen train --recipe recipes/demo-shaders.yaml --live-samples 4096 --config configs/demo.yaml --out runs/live
+      synthgen train --recipe recipes/demo-shaders.yaml --save-stream streams --out runs/a
+      synthgen train --recipe streams/demo-shaders --out runs/replay
     """
     from synthgen.train.config import load_train_config
     from synthgen.train.live import LIVE_PREFIX
@@ -360,7 +368,12 @@ def train(
     }
     given = [f"{key}={value}" for key, value in flags.items() if value is not None]
     given += [f"data.storage_options.{key}={value}" for key, value in parse_storage_options(storage_options).items()]
-    config = load_train_config(config_path, [*given, *overrides], [*data, *(f"{LIVE_PREFIX}{r}" for r in recipes)])
+    config = load_train_config(
+        config_path,
+        [*given, *overrides],
+        [*data, *(f"{LIVE_PREFIX}{r}" for r in recipes)],
+        settings={"data.save_stream": save_stream} if save_stream is not None else None,
+    )
     summary = run_training(config, run_dir, resume=resume, stop_after=stop_after, progress=not quiet)
     if summary["interrupted"]:
         click.echo(f"interrupted after step {summary['steps']}, checkpoint saved: continue with --resume", err=True)

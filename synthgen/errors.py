@@ -23,3 +23,7 @@ class StorageError(SynthgenError):
 
 class WorkerError(SynthgenError):
     """A worker process died without reporting an error (killed, out of memory, a driver crash)."""
+
+
+class DataError(SynthgenError):
+    """The training data cannot serve what the run needs."""

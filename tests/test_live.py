@@ -5,15 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 from click.testing import CliRunner
 
 from synthgen.cli import cli
+from synthgen.errors import DataError
 from synthgen.export.shards import iter_tar_samples
 from synthgen.recipe import load_recipe
 from synthgen.render import render_corpus
-from synthgen.train.config import load_train_config
+from synthgen.train.checkpoints import read_backbone
+from synthgen.train.config import ConfigError, load_train_config
 from synthgen.train.live import LIVE_PREFIX, live_indices, live_samples, open_live
 from synthgen.train.loop import train
+from synthgen.train.recording import StreamRecorder
+
+from .test_train import FAST
+
+# FAST without the loader's worker count, which the tests choose.
+FAST_SETTINGS = [setting for setting in FAST if not setting.startswith("data.workers=")]
 
 
 def as_bytes(sample: dict) -> dict:
@@ -53,7 +62,7 @@ def test_two_workers_on_two_ranks_render_disjoint_indices_that_cover_each_pass()
 
 
 def test_a_live_run_of_a_few_steps_lowers_the_loss(make_recipe, tmp_path: Path, one_torch_thread: None):
-    from .test_train import FAST, losses
+    from .test_train import losses
 
     recipe_path = make_recipe(count=64, image={"size": 32, "format": "png"})
     config = load_train_config(
@@ -81,3 +90,180 @@ def test_the_train_command_mixes_a_live_recipe_with_shards(make_recipe, shader_c
         (str(shader_corpus), 0.5),
         (f"{LIVE_PREFIX}{recipe_path}", 0.5),
     ]
+
+
+def noise_recipe(tmp_path: Path, count: int = 256, name: str = "live-noise") -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(
+        f"name: {name}\ncount: {count}\nviews: 2\nimage: {{size: 32, format: png}}\nshard: {{samples: 64}}\n"
+        "source: {kind: noise, model: spectrum}\n"
+    )
+    return path
+
+
+def live_config(recipe: Path | str, *extra: str, epochs: int = 2):
+    return load_train_config(None, [f"epochs={epochs}", *FAST, *extra], [f"{LIVE_PREFIX}{recipe}"])
+
+
+def count_renders(monkeypatch) -> list[int]:
+    """Record every sample index a live stream renders in this process."""
+    import synthgen.train.live as live
+
+    rendered: list[int] = []
+    real = live.render_samples
+
+    def counting(recipe, source, indices, *args):
+        indices = list(indices)
+        rendered.extend(indices)
+        return real(recipe, source, indices, *args)
+
+    monkeypatch.setattr(live, "render_samples", counting)
+    return rendered
+
+
+def test_a_resumed_live_run_takes_the_same_steps_and_renders_nothing_it_passes_over(
+    tmp_path: Path, monkeypatch, one_torch_thread: None
+):
+    from .test_train import losses
+
+    config = live_config(noise_recipe(tmp_path))
+    train(config, tmp_path / "whole", progress=False)
+    train(config, tmp_path / "parts", stop_after=3, progress=False)
+    rendered = count_renders(monkeypatch)
+    train(config, tmp_path / "parts", resume=True, progress=False)
+    assert losses(tmp_path / "parts") == losses(tmp_path / "whole")
+    whole, _ = read_backbone(tmp_path / "whole" / "backbone.safetensors")
+    parts, _ = read_backbone(tmp_path / "parts" / "backbone.safetensors")
+    assert all(torch.equal(whole[name], parts[name]) for name in whole)
+    # Steps 0-2 trained on samples 0-47 (one slot, 16 a batch): the resume renders none of them,
+    # only sample 0 once more, to check the recipe renders before training starts.
+    assert rendered[0] == 0 and min(rendered[1:]) == 48, rendered[:5]
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_saved_stream_replays_the_run_exactly_without_rendering(
+    tmp_path: Path, monkeypatch, one_torch_thread: None, workers: int
+):
+    from .test_train import losses
+
+    recipe_path = noise_recipe(tmp_path)
+    streams = tmp_path / "streams"
+    common = ["--quiet", "--epochs", "2", "--workers", str(workers), *(f"--set={s}" for s in FAST_SETTINGS)]
+    # Recorded in two invocations: the stop commits a part, the resume goes on; parts end with the
+    # checkpoints (step 3 where the first invocation stopped, step 4 at the end of epoch 1).
+    for extra in (["--stop-after", "3"], ["--resume"]):
+        result = CliRunner().invoke(
+            cli, ["train", "--recipe", str(recipe_path), "--save-stream", str(streams), "--out", str(tmp_path / "live"),
+                  *common, *extra],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+    saved = streams / "live-noise"
+    parts = sorted((saved / "rank-000").glob("part-*.tar"))
+    assert [p.name for p in parts] == ["part-000000000000.tar", "part-000000000003.tar", "part-000000000004.tar"]
+    recorded = []
+    for part in parts:
+        with part.open("rb") as stream:
+            recorded += list(iter_tar_samples(stream))
+    assert len(recorded) == 8 * 16 and len({s["__key__"] for s in recorded}) == 8 * 16  # every sample trained on, once
+
+    # The replay never builds a source: it reads what the live run rendered.
+    def no_renderer(*_args, **_kwargs):
+        raise AssertionError("the replay rendered a sample")
+
+    monkeypatch.setattr("synthgen.train.live.build_source", no_renderer)
+    result = CliRunner().invoke(cli, ["train", "--recipe", str(saved), "--out", str(tmp_path / "replay"), *common])
+    assert result.exit_code == 0, result.output
+    assert losses(tmp_path / "replay") == losses(tmp_path / "live")
+    live, _ = read_backbone(tmp_path / "live" / "backbone.safetensors")
+    replay, _ = read_backbone(tmp_path / "replay" / "backbone.safetensors")
+    assert all(torch.equal(live[name], replay[name]) for name in live)
+
+
+def test_a_replay_with_another_layout_or_pass_length_is_refused(
+    tmp_path: Path, shader_corpus: Path, one_torch_thread: None
+):
+    streams = tmp_path / "streams"
+    train(live_config(noise_recipe(tmp_path), f"data.save_stream={streams}", epochs=1), tmp_path / "a", progress=False)
+    with pytest.raises(ConfigError, match=r"saved by 1 process\(es\) with 1 loader worker\(s\) each, this run has 1 with 2"):
+        train(live_config(streams / "live-noise", "data.workers=2", epochs=1), tmp_path / "b", progress=False)
+    with pytest.raises(DataError, match="saved with 256 live samples per pass, not 100"):
+        train(live_config(streams / "live-noise", "data.live_samples=100", epochs=1), tmp_path / "c", progress=False)
+    stored_only = load_train_config(None, [f"data.save_stream={streams}", *FAST], [str(shader_corpus)])
+    with pytest.raises(ConfigError, match="no live recipe"):
+        train(stored_only, tmp_path / "d", progress=False)
+
+
+def test_a_resumed_recording_forgets_what_it_will_train_again(tmp_path: Path):
+    corpus = open_live(str(noise_recipe(tmp_path, count=8)))
+    samples = list(live_samples(corpus, 0, 1, passes=1))
+
+    def record(start_step: int, steps: dict[int, list[int]]) -> StreamRecorder:
+        recorder = StreamRecorder(str(tmp_path / "s"), {0: corpus}, rank=0, ranks=1, workers=0, start_step=start_step)
+        for step, indices in steps.items():
+            recorder.add(step, [(0, samples[i]) for i in indices])
+            if step % 2 == 1:
+                recorder.commit(step + 1)
+        return recorder
+
+    record(0, {0: [0], 1: [1], 2: [2], 3: [3], 4: [4]}).discard()  # parts at steps 0 and 2; step 4 lost
+    folder = tmp_path / "s" / "live-noise" / "rank-000"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "part-000000000000.json", "part-000000000000.tar", "part-000000000002.json", "part-000000000002.tar",
+    ]  # fmt: skip
+    (folder / "part-000000000004.tar").write_bytes(b"an uncommitted tar")
+    record(2, {})  # resuming from the checkpoint at step 2: steps 2 on are trained (and recorded) again
+    assert sorted(p.name for p in folder.iterdir()) == ["part-000000000000.json", "part-000000000000.tar"]
+    replayed = open_live(str(tmp_path / "s" / "live-noise")).replay.slot_reader(0, lambda index: True)
+    assert replayed.take(0) == samples[0] and replayed.take(1) == samples[1] and replayed.take(2) is None
+    # Another recipe's run may not write into the same stream folder.
+    other = open_live(str(noise_recipe(tmp_path, count=9)))
+    with pytest.raises(DataError, match="holds the stream of another run"):
+        StreamRecorder(str(tmp_path / "s"), {0: other}, rank=0, ranks=1, workers=0, start_step=0)
+
+
+def test_the_re_render_check_stops_a_renderer_that_starts_corrupting_images(tmp_path: Path, monkeypatch):
+    import synthgen.train.live as live
+
+    corpus = open_live(str(noise_recipe(tmp_path, count=64)))
+    rendered = count_renders(monkeypatch)
+    healthy = live.LiveStream(corpus, slot=0, nslots=1, check_every=64)
+    for _ in range(320):  # ten source batches of 32
+        next(healthy)
+    healthy.close()
+    assert rendered.count(0) == 1 + 4  # sample 0 rendered first, then again after every 64 samples
+
+    real = live.build_source
+
+    class Corrupting:
+        """A source whose images drift after its first few batches, as a GPU shared badly might."""
+
+        def __init__(self, *args, **kwargs):
+            self.inner, self.calls = real(*args, **kwargs), 0
+            self.batch_size = self.inner.batch_size
+
+        def render(self, specs):
+            self.calls += 1
+            results = self.inner.render(specs)
+            if self.calls > 3:
+                for result in results:
+                    result.images[0][0, 0] ^= 0x40
+            return results
+
+        def close(self):
+            self.inner.close()
+
+    monkeypatch.setattr(live, "build_source", Corrupting)
+    corrupted = live.LiveStream(corpus, slot=0, nslots=1, check_every=64)
+    with pytest.raises(DataError, match=r"sample 0 rendered again on the CPU differs from its first render by up to 64/255"):
+        for _ in range(320):
+            next(corrupted)
+
+
+def test_a_live_stream_survives_pickling_for_spawned_workers(tmp_path: Path):
+    import pickle
+
+    from synthgen.train.data import ShardStream, ViewPolicy
+
+    stream = ShardStream([open_live(str(noise_recipe(tmp_path, count=8)))], ViewPolicy(2, True, (32, 32), False), 4)
+    copy = pickle.loads(pickle.dumps(stream))
+    assert next(iter(copy))["images"].shape == next(iter(stream))["images"].shape == (4, 2, 3, 32, 32)

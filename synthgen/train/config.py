@@ -49,6 +49,13 @@ class DataConfig(StrictModel):
     epoch_samples: int | None = Field(default=None, ge=1)
     # Samples per pass of each live recipe (`recipe:PATH` corpora; default: the recipe's count).
     live_samples: int | None = Field(default=None, ge=1)
+    # Where live recipes render: cpu, or train (the training device, e.g. the rank's GPU).
+    live_device: Literal["cpu", "train"] = "cpu"
+    # Each loader worker renders its first live sample again after every this many samples and
+    # stops the run if the pixels differ (0: never).
+    live_check_every: int = Field(default=1000, ge=0)
+    # Save the live samples trained on as shards here, to replay the run (`--recipe DIR/NAME`).
+    save_stream: str | None = Field(default=None, min_length=1)
     storage_options: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -5,6 +5,7 @@ The pipeline is webdataset's, in small stages run inside each data-loader worker
     shards of each corpus, reshuffled every pass and split over (rank, worker) slots
       -> samples (synthgen's checked tar reader; a damaged shard is counted and skipped)
       -> weighted mix of the corpora -> shuffle buffer
+      -> weighted draw between those and the live recipes' samples (train/live.py), if any
       -> choose V of the stored views, decode, label from `cls` (a bad sample is counted and skipped)
       -> batches of uint8 tensors
 
@@ -34,15 +35,11 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from webdataset.shardlists import expand_urls
 
 from synthgen.corpus import Corpus
-from synthgen.errors import CorpusError, SynthgenError
+from synthgen.errors import CorpusError, DataError
 from synthgen.export.encode import IMAGE_FORMATS, open_image
 from synthgen.export.shards import iter_tar_samples
 from synthgen.seeds import sample_seed
-from synthgen.train.live import LIVE_PREFIX, LiveCorpus, live_samples, open_live
-
-
-class DataError(SynthgenError):
-    """The training data cannot serve what the run needs."""
+from synthgen.train.live import LIVE_PREFIX, LiveCorpus, LiveStream, open_live
 
 
 @dataclass(frozen=True)
@@ -187,7 +184,7 @@ class SkipCounts:
 
 
 def corpus_samples(
-    corpus: TrainCorpus | LiveCorpus,
+    corpus: TrainCorpus,
     slot: int,
     nslots: int,
     seed: int,
@@ -200,11 +197,7 @@ def corpus_samples(
 
     With at least as many shards as slots, each slot reads whole shards; with fewer, every slot
     reads every shard and keeps every nslots-th sample, so no slot is ever left without data.
-    A live corpus renders this slot's indices instead.
     """
-    if isinstance(corpus, LiveCorpus):
-        yield from live_samples(corpus, slot, nslots, passes=passes)
-        return
     by_shard = len(corpus.shard_urls) >= nslots
     for epoch in range(sys.maxsize if passes is None else passes):
         order = list(corpus.shard_urls)
@@ -282,19 +275,37 @@ def _decode(data: bytes, size: tuple[int, int]) -> np.ndarray:
         return np.asarray(image)
 
 
+class _StoredSamples:
+    """The shard corpora of a mix, mixed by weight and shuffled: one stream of the draw."""
+
+    def __init__(self, samples: Iterator[dict[str, Any]], weight: float) -> None:
+        self.samples = samples
+        self.weight = weight
+
+    def take(self) -> dict[str, Any]:
+        return next(self.samples)
+
+    def skip(self, count: int) -> None:
+        for _ in range(count):
+            next(self.samples)
+
+
 class ShardStream(IterableDataset):
     """Endless batches `{"images": uint8 (B, V, C, H, W), "labels": int64 (B,), "skipped": ...}`.
 
-    Every data-loader worker of every rank is a slot with its own share of the shards. A worker
+    Every data-loader worker of every rank is a slot with its own share of the shards and of the
+    live recipes' samples. Each position of a slot's stream is drawn, by weight, from the shard
+    corpora (mixed, then shuffled) or from one live recipe (rendered in index order). A worker
     builds whole batches, and torch's loader hands them out round-robin over its workers, so the
     order of batches is fixed by (seed, rank, workers). `skip_batches` is how many batches this
-    rank has already trained on: each worker passes over its share of them without decoding, so a
-    resumed run must keep its number of workers.
+    rank has already trained on: each worker passes over its share of them without decoding or
+    rendering, so a resumed run must keep its number of workers. With `keep_live`, a batch also
+    carries its live samples' fields, `"live": [(corpus number, fields), ...]`, for recording.
     """
 
     def __init__(
         self,
-        corpora: Sequence[TrainCorpus],
+        corpora: Sequence[TrainCorpus | LiveCorpus],
         policy: ViewPolicy,
         batch_size: int,
         *,
@@ -304,6 +315,9 @@ class ShardStream(IterableDataset):
         shuffle_buffer: int = 1000,
         skip_batches: int = 0,
         storage_options: dict[str, Any] | None = None,
+        live_device: str | None = None,
+        live_check_every: int = 0,
+        keep_live: bool = False,
     ) -> None:
         super().__init__()
         self.corpora = list(corpora)
@@ -315,6 +329,9 @@ class ShardStream(IterableDataset):
         self.shuffle_buffer = shuffle_buffer
         self.skip_batches = skip_batches
         self.storage_options = dict(storage_options or {})
+        self.live_device = live_device
+        self.live_check_every = live_check_every
+        self.keep_live = keep_live
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         info = get_worker_info()
@@ -329,30 +346,61 @@ class ShardStream(IterableDataset):
         nslots = self.world_size * workers
         slot = self.rank * workers + role
         counts = SkipCounts()
-        streams = [
-            corpus_samples(corpus, slot, nslots, sample_seed(self.seed, 1, number), counts, self.storage_options)
-            for number, corpus in enumerate(self.corpora)
-        ]
-        samples = mix(streams, [c.weight for c in self.corpora], sample_seed(self.seed, 2, slot))
-        shuffled = wds.shuffle(self.shuffle_buffer, min(100, self.shuffle_buffer), seed=sample_seed(self.seed, 3, slot))
-        positioned = enumerate(shuffled(samples))
-        # Pass over this role's share of the batches already trained on. Views are drawn from a
-        # seed per position, so nothing else needs replaying.
-        for _ in range(_batches_of_worker(self.skip_batches, role, workers) * self.batch_size):
-            next(positioned)
-        views_seed = sample_seed(self.seed, 4, slot)
-        while True:
-            images, labels = [], []
-            while len(images) < self.batch_size:
-                position, sample = next(positioned)
-                try:
-                    example, label = to_example(sample, self.policy, random.Random(views_seed + position))
-                except Exception as err:  # a damaged sample costs itself, never the run
-                    counts.sample_failed(sample.get("__key__", "?"), err)
-                    continue
-                images.append(example)
-                labels.append(label)
-            yield {"images": torch.stack(images), "labels": torch.tensor(labels, dtype=torch.int64), **counts.take()}
+        streams: list[_StoredSamples | LiveStream] = []
+        numbers: list[int | None] = []  # the corpus number of each live stream
+        stored = [(n, c) for n, c in enumerate(self.corpora) if isinstance(c, TrainCorpus)]
+        if stored:
+            samples = mix(
+                [corpus_samples(c, slot, nslots, sample_seed(self.seed, 1, n), counts, self.storage_options) for n, c in stored],
+                [c.weight for _, c in stored],
+                sample_seed(self.seed, 2, slot),
+            )
+            shuffle = wds.shuffle(self.shuffle_buffer, min(100, self.shuffle_buffer), seed=sample_seed(self.seed, 3, slot))
+            streams.append(_StoredSamples(shuffle(samples), sum(c.weight for _, c in stored)))
+            numbers.append(None)
+        for number, corpus in enumerate(self.corpora):
+            if isinstance(corpus, LiveCorpus):
+                live = LiveStream(
+                    corpus, slot, nslots, rank=self.rank, device=self.live_device, check_every=self.live_check_every
+                )
+                streams.append(live)
+                numbers.append(number)
+        draw = random.Random(sample_seed(self.seed, 5, slot))
+        weights = [stream.weight for stream in streams]
+
+        def next_stream() -> int:
+            return 0 if len(streams) == 1 else draw.choices(range(len(streams)), weights)[0]
+
+        try:
+            # Pass over this role's share of the batches already trained on. Views are drawn from
+            # a seed per position, so nothing else needs replaying.
+            position = _batches_of_worker(self.skip_batches, role, workers) * self.batch_size
+            for _ in range(position):
+                streams[next_stream()].skip(1)
+            views_seed = sample_seed(self.seed, 4, slot)
+            while True:
+                images, labels, live = [], [], []
+                while len(images) < self.batch_size:
+                    chosen = next_stream()
+                    sample = streams[chosen].take()
+                    position += 1
+                    if self.keep_live and numbers[chosen] is not None:
+                        live.append((numbers[chosen], sample))
+                    try:
+                        example, label = to_example(sample, self.policy, random.Random(views_seed + position - 1))
+                    except Exception as err:  # a damaged sample costs itself, never the run
+                        counts.sample_failed(sample.get("__key__", "?"), err)
+                        continue
+                    images.append(example)
+                    labels.append(label)
+                batch = {"images": torch.stack(images), "labels": torch.tensor(labels, dtype=torch.int64), **counts.take()}
+                if self.keep_live:
+                    batch["live"] = live
+                yield batch
+        finally:
+            for stream in streams:
+                if isinstance(stream, LiveStream):
+                    stream.close()
 
 
 def _batches_of_worker(batches: int, role: int, workers: int) -> int:
@@ -361,7 +409,12 @@ def _batches_of_worker(batches: int, role: int, workers: int) -> int:
 
 
 def make_loader(stream: ShardStream, workers: int, pin_memory: bool = False) -> DataLoader:
-    """A loader over `stream`'s ready-made batches."""
+    """A loader over `stream`'s ready-made batches.
+
+    Its workers are forked, except when live recipes render on CUDA: CUDA cannot be used in a
+    child forked from a process that has used it, so those workers are spawned.
+    """
+    spawn = workers > 0 and (stream.live_device or "").startswith("cuda")
     return DataLoader(
         stream,
         batch_size=None,
@@ -369,4 +422,5 @@ def make_loader(stream: ShardStream, workers: int, pin_memory: bool = False) -> 
         pin_memory=pin_memory,
         persistent_workers=False,
         prefetch_factor=4 if workers > 0 else None,
+        multiprocessing_context="spawn" if spawn else None,
     )

@@ -8,21 +8,31 @@ into a shard, then decoded by the same training pipeline. A virtual epoch ("pass
 an image, and its first N samples are the corpus `synthgen render --count N` would write.
 
 Each loader worker of each rank (a slot) renders indices slot, slot + nslots, ... of every pass,
-with its own source (its own GL context, generator or pipeline).
+in that order, with its own source (its own GL context, generator or pipeline). Samples are
+independent draws, so they need no shuffle buffer; keeping them in index order is what lets a
+resumed run pass over samples without rendering them, and a saved stream replay in order.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
+import numpy as np
+
+from synthgen.errors import DataError
 from synthgen.recipe import Recipe, load_recipe
 from synthgen.render import render_samples, sample_fields
 from synthgen.sources import build_source
+from synthgen.sources.base import Source
+from synthgen.train.recording import StreamRecording, is_recording, open_recording
 
-# A training corpus spec `recipe:PATH` is that recipe, rendered live.
+# A training corpus spec `recipe:PATH` is that recipe, rendered live (PATH may be a saved stream).
 LIVE_PREFIX = "recipe:"
 
 
@@ -35,6 +45,8 @@ class LiveCorpus:
     recipe: Recipe
     samples_per_pass: int
     has_labels: bool
+    # A saved stream (`--save-stream`) served in place of rendering, as far as it goes.
+    replay: StreamRecording | None = None
 
     @property
     def nsamples(self) -> int:
@@ -50,23 +62,29 @@ class LiveCorpus:
 
 
 def open_live(
-    recipe_path: str, weight: float = 1.0, samples_per_pass: int | None = None, overrides: tuple[str, ...] = ()
+    path: str, weight: float = 1.0, samples_per_pass: int | None = None, overrides: tuple[str, ...] = ()
 ) -> LiveCorpus:
-    """Read and check a recipe for live training, and render its sample 0 here: a recipe that
-    cannot render fails now, in one line, not in a loader worker."""
-    recipe = load_recipe(recipe_path, overrides)
+    """A recipe (or a saved stream) for live training.
+
+    A recipe's sample 0 is rendered here: a recipe that cannot render fails now, in one line, not
+    in a loader worker. A saved stream replays its recorded recipe and pass length.
+    """
+    spec = f"{LIVE_PREFIX}{path}"
+    if is_recording(path):
+        replay = open_recording(path)
+        if samples_per_pass not in (None, replay.samples_per_pass):
+            raise DataError(
+                f"{path}: the stream was saved with {replay.samples_per_pass} live samples per pass, "
+                f"not {samples_per_pass}; replay it without --live-samples"
+            )
+        return LiveCorpus(spec, weight, replay.recipe, replay.samples_per_pass, replay.has_labels, replay)
+    recipe = load_recipe(path, overrides)
     source = build_source(recipe)
     try:
         (_, first), *_ = render_samples(recipe, source, [0])
     finally:
         source.close()
-    return LiveCorpus(
-        spec=f"{LIVE_PREFIX}{recipe_path}",
-        weight=weight,
-        recipe=recipe,
-        samples_per_pass=samples_per_pass or recipe.count,
-        has_labels=first.cls is not None,
-    )
+    return LiveCorpus(spec, weight, recipe, samples_per_pass or recipe.count, first.cls is not None)
 
 
 def live_indices(slot: int, nslots: int, samples_per_pass: int, passes: int | None = None) -> Iterator[int]:
@@ -75,16 +93,118 @@ def live_indices(slot: int, nslots: int, samples_per_pass: int, passes: int | No
         yield from range(number * samples_per_pass + slot, (number + 1) * samples_per_pass, nslots)
 
 
+def _is_slot_of(index: int, *, samples_per_pass: int, nslots: int, slot: int) -> bool:
+    """True if slot `slot` renders sample `index` (the inverse of `live_indices`)."""
+    return index % samples_per_pass % nslots == slot
+
+
+class LiveStream:
+    """One slot's live samples as shard fields (`__key__`, `jpg`, `view1.jpg`, `json`, `cls`, ...),
+    in index order.
+
+    Samples are rendered a source batch at a time, when taken; `skip` passes over samples without
+    rendering them. A corpus replaying a saved stream reads this slot's recorded samples first and
+    renders only past the recording's end. With `check_every`, the slot renders its first sample
+    again after every that many samples and stops with a DataError if the pixels differ: a
+    renderer sharing a GPU with training has been seen to corrupt its images after a while.
+    """
+
+    def __init__(
+        self,
+        corpus: LiveCorpus,
+        slot: int,
+        nslots: int,
+        *,
+        rank: int = 0,
+        device: str | None = None,
+        check_every: int = 0,
+        passes: int | None = None,
+    ) -> None:
+        self.corpus = corpus
+        self.weight = corpus.weight
+        self.device = device
+        self.check_every = check_every
+        self._indices = live_indices(slot, nslots, corpus.samples_per_pass, passes)
+        self._ready: deque[dict[str, Any]] = deque()
+        self._source: Source | None = None
+        self._replay = None
+        if corpus.replay is not None:
+            mine = functools.partial(_is_slot_of, samples_per_pass=corpus.samples_per_pass, nslots=nslots, slot=slot)
+            self._replay = corpus.replay.slot_reader(rank, mine)
+        self._reference: tuple[int, list[np.ndarray]] | None = None
+        self._since_check = 0
+
+    def __iter__(self) -> LiveStream:
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        if not self._ready:
+            self._fill()
+        return self._ready.popleft()
+
+    def take(self) -> dict[str, Any]:
+        return next(self)
+
+    def skip(self, count: int) -> None:
+        """Pass over the next `count` samples without rendering them (they were trained on before)."""
+        for _ in range(count):
+            if self._ready:
+                self._ready.popleft()
+            else:
+                next(self._indices)
+
+    def close(self) -> None:
+        if self._source is not None:
+            self._source.close()
+            self._source = None
+
+    def _fill(self) -> None:
+        pending: list[int] = []
+        if self._replay is not None:
+            index = next(self._indices)
+            recorded = self._replay.take(index)
+            if recorded is not None:
+                self._ready.append(recorded)
+                return
+            self._replay = None  # the recording ends here: render from this sample on
+            pending.append(index)
+        if self._source is None:
+            self._source = build_source(self.corpus.recipe, device=self.device)
+        pending += islice(self._indices, self._source.batch_size - len(pending))
+        if not pending:
+            raise StopIteration
+        recipe = self.corpus.recipe
+        rendered = render_samples(recipe, self._source, pending)
+        self._ready.extend(sample_fields(recipe, spec, sample) for spec, sample in rendered)
+        if self.check_every:
+            self._check(rendered[0][1].images if self._reference is None else None, pending[0], len(pending))
+
+    def _check(self, first_images: list[np.ndarray] | None, first_index: int, rendered: int) -> None:
+        if first_images is not None:
+            self._reference = (first_index, first_images)
+            return
+        assert self._reference is not None and self._source is not None
+        self._since_check += rendered
+        if self._since_check < self.check_every:
+            return
+        self._since_check = 0
+        index, expected = self._reference
+        (_, again), *_ = render_samples(self.corpus.recipe, self._source, [index])
+        worst = max(int(np.abs(a.astype(np.int16) - b).max()) for a, b in zip(again.images, expected, strict=True))
+        if worst:
+            raise DataError(
+                f"{self.corpus.spec}: sample {index} rendered again on {self.device or 'the CPU'} differs from "
+                f"its first render by up to {worst}/255: the renderer is corrupting images (a GPU shared with "
+                "training?); training stopped, resume from the last checkpoint once the renderer is fixed"
+            )
+
+
 def live_samples(
     corpus: LiveCorpus, slot: int, nslots: int, device: str | None = None, passes: int | None = None
 ) -> Iterator[dict[str, Any]]:
-    """This slot's samples as shard fields (`__key__`, `jpg`, `view1.jpg`, `json`, `cls`, ...),
-    rendered by a source this slot builds for itself."""
-    source = build_source(corpus.recipe, device=device)
+    """This slot's samples as shard fields, rendered by a source this slot builds for itself."""
+    stream = LiveStream(corpus, slot, nslots, device=device, passes=passes)
     try:
-        indices = live_indices(slot, nslots, corpus.samples_per_pass, passes)
-        while batch := [index for _, index in zip(range(source.batch_size), indices, strict=False)]:
-            for spec, sample in render_samples(corpus.recipe, source, batch):
-                yield sample_fields(corpus.recipe, spec, sample)
+        yield from stream
     finally:
-        source.close()
+        stream.close()

@@ -41,16 +41,18 @@ from synthgen.train.checkpoints import (
 )
 from synthgen.train.config import ConfigError, TrainConfig
 from synthgen.train.data import DataError, ShardStream, TrainCorpus, ViewPolicy, make_loader, open_corpus
+from synthgen.train.live import LiveCorpus
 from synthgen.train.methods import build_method
 from synthgen.train.models import build_backbone
 from synthgen.train.optim import build_optimizer, lr_at, set_lr
+from synthgen.train.recording import StreamRecorder
 
 METRICS = "metrics.jsonl"
 CONFIG = "config.yaml"
 SUMMARY = "summary.json"
 # Settings that may change between a run and its resumption: they do not change what is computed
 # (the number of loader workers does: it fixes which worker reads which shards).
-_RUN_ONLY = {("data", "storage_options"), ("log_every",), ("checkpoint",)}
+_RUN_ONLY = {("data", "storage_options"), ("data", "live_check_every"), ("log_every",), ("checkpoint",)}
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def start_process() -> Process:
 class Trainer:
     """The model, method, augmentation, optimiser and schedule of a run, and one training step."""
 
-    def __init__(self, config: TrainConfig, process: Process, corpora: list[TrainCorpus]) -> None:
+    def __init__(self, config: TrainConfig, process: Process, corpora: list[TrainCorpus | LiveCorpus]) -> None:
         self.config = config
         self.process = process
         self.corpora = corpora
@@ -133,8 +135,19 @@ class Trainer:
             shuffle_buffer=config.data.shuffle_buffer,
             skip_batches=skip_batches,
             storage_options=config.data.storage_options,
+            live_device=self.live_device,
+            live_check_every=config.data.live_check_every,
+            keep_live=config.data.save_stream is not None,
         )
         return _plain_errors(make_loader(stream, config.data.workers, pin_memory=process.device.type == "cuda"))
+
+    @property
+    def live_device(self) -> str | None:
+        """The device live recipes render on (None: the source's default, the CPU)."""
+        device = self.process.device
+        if self.config.data.live_device == "cpu" or device.type == "cpu":
+            return None
+        return f"{device.type}:{device.index if device.index is not None else torch.cuda.current_device()}"
 
     def step(self, step: int, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, Any]]:
         """Train on `batch` as step `step` of the run; returns the loss and the method's metrics."""
@@ -221,6 +234,17 @@ def train(
         except (KeyError, TypeError, ValueError, RuntimeError) as err:  # tensors or groups that do not fit
             raise CheckpointError(f"{last}: does not fit this run's model and optimiser ({first_line(err)})") from None
     loader = trainer.loader(skip_batches=start_step)
+    recorder = None
+    if data.save_stream is not None:
+        recorder = StreamRecorder(
+            data.save_stream,
+            {n: c for n, c in enumerate(corpora) if isinstance(c, LiveCorpus)},
+            rank=process.rank,
+            ranks=process.world_size,
+            workers=data.workers,
+            start_step=start_step,
+            storage_options=data.storage_options,
+        )
     if process.main:
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / CONFIG).write_text(yaml.safe_dump(config.resolved(), sort_keys=False))
@@ -228,6 +252,8 @@ def train(
     steps_per_epoch, total_steps = trainer.steps_per_epoch, trainer.total_steps
 
     def checkpoint(step: int) -> None:
+        if recorder is not None:  # the stream first: a checkpoint never runs ahead of its recording
+            recorder.commit(step)
         if not process.main:
             return
         state = trainer.state_dict(step)
@@ -248,6 +274,8 @@ def train(
             if stop.agreed(process):
                 break
             batch = next(loader)
+            if recorder is not None:
+                recorder.add(step, batch.pop("live"))
             loss, metrics = trainer.step(step, batch)
             step += 1
             log.add(loss, metrics, batch, batch["images"].shape[0] * batch["images"].shape[1])
@@ -258,6 +286,10 @@ def train(
             save_every = config.checkpoint.every_steps
             if step % steps_per_epoch == 0 or (save_every and step % save_every == 0):
                 checkpoint(step)
+    except BaseException:
+        if recorder is not None:
+            recorder.discard()
+        raise
     finally:
         bar.close()
         stop.release()
@@ -301,9 +333,22 @@ def _plain_errors(loader: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         raise
 
 
-def _check_fit(config: TrainConfig, method: nn.Module, corpora: list[TrainCorpus], process: Process) -> None:
+def _check_fit(
+    config: TrainConfig, method: nn.Module, corpora: list[TrainCorpus | LiveCorpus], process: Process
+) -> None:
     """Refuse, before any training, a run that the data or the machine cannot serve."""
     name = config.method.name
+    live = [corpus for corpus in corpora if isinstance(corpus, LiveCorpus)]
+    if config.data.save_stream is not None and not live:
+        raise ConfigError("data.save_stream: the run has no live recipe (--recipe) whose stream could be saved")
+    workers = max(1, config.data.workers)
+    for corpus in live:
+        replay = corpus.replay
+        if replay is not None and (replay.ranks, replay.workers) != (process.world_size, workers):
+            raise ConfigError(
+                f"{corpus.spec}: the stream was saved by {replay.ranks} process(es) with {replay.workers} loader "
+                f"worker(s) each, this run has {process.world_size} with {workers}: replay it with the same layout"
+            )
     for corpus in corpora:
         if method.needs_labels and not corpus.has_labels:
             raise DataError(
