@@ -300,7 +300,7 @@ def verify(corpus: str, decode: bool, repair: bool, storage_options: tuple[str, 
 @click.option(
     "--save-stream",
     metavar="DIR",
-    help="Save the live samples trained on as shards in DIR/RECIPE_NAME, to replay the run with --recipe DIR/RECIPE_NAME.",
+    help="Save the live samples trained on as shards in DIR/RECIPE_NAME; --recipe DIR/RECIPE_NAME replays them.",
 )
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Training config (YAML).")
 @click.option("--out", "run_dir", required=True, type=click.Path(file_okay=False), help="Run folder to write.")

@@ -184,7 +184,9 @@ def test_a_replay_with_another_layout_or_pass_length_is_refused(
 ):
     streams = tmp_path / "streams"
     train(live_config(noise_recipe(tmp_path), f"data.save_stream={streams}", epochs=1), tmp_path / "a", progress=False)
-    with pytest.raises(ConfigError, match=r"saved by 1 process\(es\) with 1 loader worker\(s\) each, this run has 1 with 2"):
+    with pytest.raises(
+        ConfigError, match=r"saved by 1 process\(es\) with 1 loader worker\(s\) each, this run has 1 with 2"
+    ):
         train(live_config(streams / "live-noise", "data.workers=2", epochs=1), tmp_path / "b", progress=False)
     with pytest.raises(DataError, match="saved with 256 live samples per pass, not 100"):
         train(live_config(streams / "live-noise", "data.live_samples=100", epochs=1), tmp_path / "c", progress=False)
@@ -254,7 +256,9 @@ def test_the_re_render_check_stops_a_renderer_that_starts_corrupting_images(tmp_
 
     monkeypatch.setattr(live, "build_source", Corrupting)
     corrupted = live.LiveStream(corpus, slot=0, nslots=1, check_every=64)
-    with pytest.raises(DataError, match=r"sample 0 rendered again on the CPU differs from its first render by up to 64/255"):
+    with pytest.raises(
+        DataError, match=r"sample 0 rendered again on the CPU differs from its first render by up to 64/255"
+    ):
         for _ in range(320):
             next(corrupted)
 

@@ -351,11 +351,16 @@ class ShardStream(IterableDataset):
         stored = [(n, c) for n, c in enumerate(self.corpora) if isinstance(c, TrainCorpus)]
         if stored:
             samples = mix(
-                [corpus_samples(c, slot, nslots, sample_seed(self.seed, 1, n), counts, self.storage_options) for n, c in stored],
+                [
+                    corpus_samples(c, slot, nslots, sample_seed(self.seed, 1, n), counts, self.storage_options)
+                    for n, c in stored
+                ],
                 [c.weight for _, c in stored],
                 sample_seed(self.seed, 2, slot),
             )
-            shuffle = wds.shuffle(self.shuffle_buffer, min(100, self.shuffle_buffer), seed=sample_seed(self.seed, 3, slot))
+            shuffle = wds.shuffle(
+                self.shuffle_buffer, min(100, self.shuffle_buffer), seed=sample_seed(self.seed, 3, slot)
+            )
             streams.append(_StoredSamples(shuffle(samples), sum(c.weight for _, c in stored)))
             numbers.append(None)
         for number, corpus in enumerate(self.corpora):
@@ -393,7 +398,11 @@ class ShardStream(IterableDataset):
                         continue
                     images.append(example)
                     labels.append(label)
-                batch = {"images": torch.stack(images), "labels": torch.tensor(labels, dtype=torch.int64), **counts.take()}
+                batch = {
+                    "images": torch.stack(images),
+                    "labels": torch.tensor(labels, dtype=torch.int64),
+                    **counts.take(),
+                }
                 if self.keep_live:
                     batch["live"] = live
                 yield batch

@@ -166,7 +166,9 @@ class StreamRecorder:
         names = [corpus.recipe.name for corpus in live.values()]
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
-            raise DataError(f"--save-stream: two live recipes are named {repeated[0]!r}; their streams would share a folder")
+            raise DataError(
+                f"--save-stream: two live recipes are named {repeated[0]!r}; their streams would share a folder"
+            )
         self._dests: dict[int, Destination] = {}
         self._open: dict[int, _OpenPart] = {}
         for number, corpus in live.items():
