@@ -61,6 +61,22 @@ def test_two_workers_on_two_ranks_render_disjoint_indices_that_cover_each_pass()
     assert per_slot[1] == [1, 5, 9, 11, 15, 19]  # pass 2 renders new samples, never pass 1's again
 
 
+def test_the_loader_workers_of_two_ranks_train_on_disjoint_live_samples(tmp_path: Path):
+    from synthgen.train.data import ShardStream, ViewPolicy, make_loader
+
+    corpus = open_live(str(noise_recipe(tmp_path, count=64)))
+    policy = ViewPolicy(2, True, (32, 32), False)
+    keys: dict[int, list[str]] = {}
+    for rank in (0, 1):
+        stream = ShardStream([corpus], policy, 8, rank=rank, world_size=2, keep_live=True)
+        loader = iter(make_loader(stream, workers=2))
+        keys[rank] = [fields["__key__"] for _ in range(4) for _, fields in next(loader)["live"]]
+    # 2 ranks x 2 workers = 4 slots; each rank's 4 batches of 8 are 32 of the pass's 64 samples.
+    assert len(keys[0]) == len(keys[1]) == 32
+    assert sorted(keys[0] + keys[1]) == [f"{i:012d}" for i in range(64)]
+    assert {int(key) % 4 for key in keys[0]} == {0, 1} and {int(key) % 4 for key in keys[1]} == {2, 3}
+
+
 def test_a_live_run_of_a_few_steps_lowers_the_loss(make_recipe, tmp_path: Path, one_torch_thread: None):
     from .test_train import losses
 
