@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -287,3 +291,29 @@ def test_a_live_stream_survives_pickling_for_spawned_workers(tmp_path: Path):
     stream = ShardStream([open_live(str(noise_recipe(tmp_path, count=8)))], ViewPolicy(2, True, (32, 32), False), 4)
     copy = pickle.loads(pickle.dumps(stream))
     assert next(iter(copy))["images"].shape == next(iter(stream))["images"].shape == (4, 2, 3, 32, 32)
+
+
+def test_two_ddp_processes_train_live_and_save_disjoint_streams(tmp_path: Path):
+    from tests.conftest import _free_port
+
+    from .test_train import losses
+
+    recipe_path, streams, run = noise_recipe(tmp_path), tmp_path / "streams", tmp_path / "run"
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={_free_port()}",
+        "-m", "synthgen", "train", "--recipe", str(recipe_path), "--save-stream", str(streams), "--out", str(run),
+        "--epochs", "1", "--quiet", "--workers", "1", *(item for s in FAST_SETTINGS for item in ("--set", s)),
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(losses(run)) == 4
+    keys = {}
+    for rank in (0, 1):
+        with (streams / "live-noise" / f"rank-00{rank}" / "part-000000000000.tar").open("rb") as stream:
+            keys[rank] = [int(sample["__key__"]) for sample in iter_tar_samples(stream)]
+    # 4 steps of 8 samples per rank; rank r's single loader worker is slot r of 2.
+    assert len(keys[0]) == len(keys[1]) == 32
+    assert {k % 2 for k in keys[0]} == {0} and {k % 2 for k in keys[1]} == {1}
+    assert json.loads((streams / "live-noise" / "stream.json").read_text())["ranks"] == 2

@@ -177,13 +177,15 @@ class LiveStream:
         rendered = render_samples(recipe, self._source, pending)
         self._ready.extend(sample_fields(recipe, spec, sample) for spec, sample in rendered)
         if self.check_every:
-            self._check(rendered[0][1].images if self._reference is None else None, pending[0], len(pending))
+            self._check_renderer(pending[0], rendered[0][1].images, len(pending))
 
-    def _check(self, first_images: list[np.ndarray] | None, first_index: int, rendered: int) -> None:
-        if first_images is not None:
-            self._reference = (first_index, first_images)
+    def _check_renderer(self, index: int, images: list[np.ndarray], rendered: int) -> None:
+        """Keep the first sample rendered as the reference; after every `check_every` samples,
+        render it again and stop if its pixels changed."""
+        if self._reference is None:
+            self._reference = (index, images)
             return
-        assert self._reference is not None and self._source is not None
+        assert self._source is not None
         self._since_check += rendered
         if self._since_check < self.check_every:
             return

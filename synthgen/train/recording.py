@@ -112,14 +112,17 @@ class RecordedSamples:
     def _read(self, keep: Callable[[int], bool]) -> Iterator[tuple[int, dict[str, Any]]]:
         for _, tar, _ in committed_parts(self._dest):
             where = self._dest.path(tar)
-            with self._dest.open(tar) as stream:
-                for sample in iter_tar_samples(stream, where=where):
-                    try:
-                        index = int(sample["__key__"])
-                    except ValueError:
-                        raise DataError(f"{where}: sample key {sample['__key__']!r} is not a sample index") from None
-                    if keep(index):
-                        yield index, sample
+            try:
+                with self._dest.open(tar) as stream:
+                    for sample in iter_tar_samples(stream, where=where):
+                        try:
+                            index = int(sample["__key__"])
+                        except ValueError:
+                            raise DataError(f"{where}: key {sample['__key__']!r} is not a sample index") from None
+                        if keep(index):
+                            yield index, sample
+            except CorpusError as err:  # a damaged part: a replay cannot be exact past it
+                raise DataError(str(err)) from None
 
     def take(self, index: int) -> dict[str, Any] | None:
         """Sample `index`'s fields, or None past the end of the recording.
