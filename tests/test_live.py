@@ -219,8 +219,11 @@ def test_a_resumed_recording_forgets_what_it_will_train_again(tmp_path: Path):
     corpus = open_live(str(noise_recipe(tmp_path, count=8)))
     samples = list(live_samples(corpus, 0, 1, passes=1))
 
-    def record(start_step: int, steps: dict[int, list[int]]) -> StreamRecorder:
-        recorder = StreamRecorder(str(tmp_path / "s"), {0: corpus}, rank=0, ranks=1, workers=0, start_step=start_step)
+    def record(start_step: int, steps: dict[int, list[int]], run: str = "run-1") -> StreamRecorder:
+        recorder = StreamRecorder(
+            str(tmp_path / "s"), {0: corpus}, rank=0, ranks=1, workers=0, run_id=run, start_step=start_step,
+            resume=start_step > 0,
+        )  # fmt: skip
         for step, indices in steps.items():
             recorder.add(step, [(0, samples[i]) for i in indices])
             if step % 2 == 1:
@@ -237,10 +240,12 @@ def test_a_resumed_recording_forgets_what_it_will_train_again(tmp_path: Path):
     assert sorted(p.name for p in folder.iterdir()) == ["part-000000000000.json", "part-000000000000.tar"]
     replayed = open_live(str(tmp_path / "s" / "live-noise")).replay.slot_reader(0, lambda index: True)
     assert replayed.take(0) == samples[0] and replayed.take(1) == samples[1] and replayed.take(2) is None
-    # Another recipe's run may not write into the same stream folder.
-    other = open_live(str(noise_recipe(tmp_path, count=9)))
+    # Another run may neither go on with this stream nor start over it: the recording stays.
     with pytest.raises(DataError, match="holds the stream of another run"):
-        StreamRecorder(str(tmp_path / "s"), {0: other}, rank=0, ranks=1, workers=0, start_step=0)
+        record(2, {}, run="run-2")
+    with pytest.raises(DataError, match="already holds a saved stream"):
+        record(0, {}, run="run-2")
+    assert (folder / "part-000000000000.tar").is_file()
 
 
 def test_the_re_render_check_stops_a_renderer_that_starts_corrupting_images(tmp_path: Path, monkeypatch):

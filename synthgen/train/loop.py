@@ -242,7 +242,9 @@ def train(
             rank=process.rank,
             ranks=process.world_size,
             workers=data.workers,
+            run_id=config.sha256(),
             start_step=start_step,
+            resume=resume,
             storage_options=data.storage_options,
         )
     if process.main:

@@ -163,7 +163,9 @@ class StreamRecorder:
         rank: int,
         ranks: int,
         workers: int,
-        start_step: int,
+        run_id: str,
+        start_step: int = 0,
+        resume: bool = False,
         storage_options: dict[str, Any] | None = None,
     ) -> None:
         names = [corpus.recipe.name for corpus in live.values()]
@@ -184,9 +186,20 @@ class StreamRecorder:
                 "has_labels": corpus.has_labels,
                 "ranks": ranks,
                 "workers": max(1, workers),
+                "run": run_id,
             }
-            _check_or_write_header(stream, header, write=rank == 0)
-            dest = Destination(f"{stream.url}/{_rank_folder(rank)}", storage_options)
+            if resume:
+                _check_header(stream, header)
+            else:
+                recorded = [r for r in range(ranks) if committed_parts(_rank_dest(stream, r, storage_options))]
+                if recorded:
+                    raise DataError(
+                        f"{stream.url}: already holds a saved stream; choose another --save-stream folder "
+                        "(a run resumed with --resume goes on with its own)"
+                    )
+                if rank == 0:
+                    stream.write_bytes(STREAM_FILE, json.dumps(header, indent=1, sort_keys=True).encode() + b"\n")
+            dest = _rank_dest(stream, rank, storage_options)
             _forget_from(dest, start_step)
             self._dests[number] = dest
 
@@ -223,20 +236,23 @@ class StreamRecorder:
         self._open.clear()
 
 
-def _check_or_write_header(stream: Destination, header: dict[str, Any], write: bool) -> None:
-    if stream.exists(STREAM_FILE):
-        try:
-            found = json.loads(stream.read_bytes(STREAM_FILE))
-        except ValueError:
-            raise CorpusError(f"{stream.path(STREAM_FILE)}: damaged; choose another --save-stream folder") from None
-        changed = [key for key in header if found.get(key) != header[key]]
-        if changed:
-            raise DataError(
-                f"{stream.url}: holds the stream of another run ({changed[0]} differs); "
-                "choose another --save-stream folder"
-            )
-    elif write:
-        stream.write_bytes(STREAM_FILE, json.dumps(header, indent=1, sort_keys=True).encode() + b"\n")
+def _rank_dest(stream: Destination, rank: int, storage_options: dict[str, Any] | None) -> Destination:
+    return Destination(f"{stream.url}/{_rank_folder(rank)}", storage_options)
+
+
+def _check_header(stream: Destination, header: dict[str, Any]) -> None:
+    """A resumed run goes on with the stream it started, and only with that one."""
+    if not stream.exists(STREAM_FILE):
+        raise DataError(f"{stream.url}: no saved stream to go on with (no {STREAM_FILE})")
+    try:
+        found = json.loads(stream.read_bytes(STREAM_FILE))
+    except ValueError:
+        raise CorpusError(f"{stream.path(STREAM_FILE)}: damaged; choose another --save-stream folder") from None
+    changed = [key for key in header if found.get(key) != header[key]]
+    if changed:
+        raise DataError(
+            f"{stream.url}: holds the stream of another run ({changed[0]} differs); choose another --save-stream folder"
+        )
 
 
 def _forget_from(dest: Destination, step: int) -> None:
