@@ -236,3 +236,23 @@ def test_two_process_ddp_on_the_cpu_finishes_with_uneven_shards(shader_corpus: P
     assert summary["finished"] and summary["steps"] == 8
     assert len(losses(run)) == 8
     assert "finished: 8/8 steps" in result.stdout
+
+
+def test_the_metrics_say_how_much_of_the_time_training_waited_for_data(
+    shader_corpus: Path, tmp_path: Path, monkeypatch
+):
+    import synthgen.train.data as data
+
+    config = config_for(shader_corpus, epochs=1)
+    fed = train(config, tmp_path / "fed", progress=False)
+    real = data.to_example
+
+    def slow(*args):
+        time.sleep(0.05)  # a loader 16 x 50 ms per batch slower: training waits for every batch
+        return real(*args)
+
+    monkeypatch.setattr(data, "to_example", slow)
+    starved = train(config, tmp_path / "starved", progress=False)
+    records = [json.loads(line) for line in (tmp_path / "starved" / "metrics.jsonl").read_text().splitlines()]
+    assert all(record["data_wait"] > 0.5 for record in records), records
+    assert 0 <= fed["data_wait"] < starved["data_wait"] <= 1

@@ -275,7 +275,9 @@ def train(
         while step < total_steps and (stop_after is None or step - start_step < stop_after):
             if stop.agreed(process):
                 break
+            waiting = time.perf_counter()
             batch = next(loader)
+            log.waited(time.perf_counter() - waiting)
             if recorder is not None:
                 recorder.add(step, batch.pop("live"))
             loss, metrics = trainer.step(step, batch)
@@ -311,6 +313,7 @@ def train(
         "interrupted": stop.requested,
         "seconds": round(seconds, 3),
         "images_per_s": round(log.images_total / max(seconds, 1e-9), 1),
+        "data_wait": round(log.wait_total / max(seconds, 1e-9), 4),
         "final_loss": log.last.get("loss"),
         "bad_samples": log.last.get("bad_samples", 0),
         "bad_shards": log.last.get("bad_shards", 0),
@@ -438,8 +441,14 @@ class _MetricsLog:
         self.images_total = 0
         self.bad_samples = 0
         self.bad_shards = 0
+        self.wait = 0.0  # seconds this process waited for the loader since the last line
+        self.wait_total = 0.0
         self.last: dict[str, Any] = {}
         self.since = time.perf_counter()
+
+    def waited(self, seconds: float) -> None:
+        self.wait += seconds
+        self.wait_total += seconds
 
     def add(self, loss: torch.Tensor, metrics: dict[str, Any], batch: dict[str, Any], images: int) -> None:
         self.losses.append(loss.detach().float())
@@ -457,7 +466,7 @@ class _MetricsLog:
             torch.stack([torch.as_tensor(v, dtype=torch.float32, device=device) for v in values]).mean()
             for values in self.metrics.values()
         ]
-        counts = torch.tensor([self.bad_samples, self.bad_shards], dtype=torch.float32, device=device)
+        counts = torch.tensor([self.wait, self.bad_samples, self.bad_shards], dtype=torch.float32, device=device)
         figures = torch.cat([torch.stack(means).float(), counts])
         if self.process.world_size > 1:
             dist.all_reduce(figures)
@@ -471,6 +480,9 @@ class _MetricsLog:
             "lr": lr,
             **dict(zip(self.metrics, values[1 : len(means)], strict=True)),
             "images_per_s": self.images * self.process.world_size / max(seconds, 1e-9),
+            # The share of the time the training processes waited for batches: near 0 when the
+            # loader (or a live renderer) keeps up, near 1 when it starves training.
+            "data_wait": round(values[-3] / self.process.world_size / max(seconds, 1e-9), 4),
             "bad_samples": int(values[-2]),  # totals so far, all processes
             "bad_shards": int(values[-1]),
         }
@@ -481,6 +493,7 @@ class _MetricsLog:
         self.losses.clear()
         self.metrics.clear()
         self.images = 0
+        self.wait = 0.0
         self.since = time.perf_counter()
         return record
 
