@@ -24,38 +24,33 @@ import time
 from pathlib import Path
 
 import torch
-import yaml
 
-from synthgen.recipe import load_recipe
+from synthgen.recipe import Recipe, load_recipe
 from synthgen.render import render_corpus
 from synthgen.train.config import load_train_config
-from synthgen.train.data import open_corpus
-from synthgen.train.live import LIVE_PREFIX
+from synthgen.train.data import TrainCorpus, open_corpus
+from synthgen.train.live import LIVE_PREFIX, LiveCorpus, open_live
 from synthgen.train.loop import Trainer, start_process
 
 
-def rendered_corpus(recipe_path: str, overrides: list[str], cache: Path) -> Path:
+def rendered_corpus(recipe: Recipe, cache: Path) -> Path:
     """The recipe rendered into shards once (reused while the recipe is unchanged)."""
-    recipe = load_recipe(recipe_path, overrides)
     out = cache / f"bench-live-{recipe.name}-{recipe.sha256[:12]}"
     render_corpus(recipe, str(out), workers=os.cpu_count() or 1, progress=False)
     return out
 
 
-def make_trainer(data: str, args: argparse.Namespace, live_samples: int) -> Trainer:
+def make_trainer(spec: str, corpus: TrainCorpus | LiveCorpus, args: argparse.Namespace) -> Trainer:
     settings = [
         f"model.arch={args.arch}",
         f"data.batch_size={args.batch}",
         f"data.workers={args.workers}",
         f"data.image_size={args.size}",
         f"augment.size={args.size}",
-        f"data.live_samples={live_samples}",
         "data.positives=augment",
         *args.set,
     ]
-    config = load_train_config(None, settings, [data])
-    corpora = [open_corpus(c.url, c.weight, live_samples=config.data.live_samples) for c in config.data.corpora]
-    return Trainer(config, start_process(), corpora)
+    return Trainer(load_train_config(None, settings, [spec]), start_process(), [corpus])
 
 
 def time_training(trainer: Trainer, args: argparse.Namespace) -> float:
@@ -104,13 +99,12 @@ def main() -> None:
 
     # Both sides see the same samples: as many as the timed runs take, at the benchmark's size.
     count = args.batch * (args.warmup + args.steps) * args.reps
-    overrides = [f"count={count}", f"image.size={args.size}"]
-    shards = rendered_corpus(args.recipe, overrides, Path(args.cache))
-    live_recipe = Path(args.cache) / f"bench-live-{Path(args.recipe).stem}.yaml"
+    overrides = (f"count={count}", f"image.size={args.size}")
     recipe = load_recipe(args.recipe, overrides)
-    live_recipe.write_text(yaml.safe_dump(recipe.resolved(), sort_keys=False))
-    on_shards = make_trainer(str(shards), args, count)
-    live = make_trainer(f"{LIVE_PREFIX}{live_recipe}", args, count)
+    shards = str(rendered_corpus(recipe, Path(args.cache)))
+    on_shards = make_trainer(shards, open_corpus(shards), args)
+    live_spec = f"{LIVE_PREFIX}{args.recipe}"
+    live = make_trainer(live_spec, open_live(args.recipe, samples_per_pass=count, overrides=overrides), args)
     device = on_shards.process.device
     print(f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, {device}")
     print(
@@ -127,7 +121,9 @@ def main() -> None:
     print(f"  training on shards     {s:9.1f} images/s   (runs: {', '.join(f'{x:.1f}' for x in from_shards)})")
     print(f"  training live          {v:9.1f} images/s   (runs: {', '.join(f'{x:.1f}' for x in from_live)})")
     print(f"  live / shards          {v / s:9.2f}x")
-    print(f"  live loader alone      {lo:9.1f} images/s   (no model; runs: {', '.join(f'{x:.1f}' for x in loader_only)})")
+    print(
+        f"  live loader alone      {lo:9.1f} images/s   (no model; runs: {', '.join(f'{x:.1f}' for x in loader_only)})"
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from synthgen.recipe import load_recipe
 from synthgen.render import render_corpus
 from synthgen.train.checkpoints import read_backbone
 from synthgen.train.config import ConfigError, load_train_config
-from synthgen.train.live import LIVE_PREFIX, live_indices, live_samples, open_live
+from synthgen.train.live import LIVE_PREFIX, LiveStream, live_indices, open_live
 from synthgen.train.loop import train
 from synthgen.train.recording import StreamRecorder
 
@@ -52,7 +52,8 @@ def test_the_first_live_samples_equal_the_rendered_corpus_byte_for_byte(make_rec
             rendered += [as_bytes(sample) for sample in iter_tar_samples(stream)]
 
     corpus = open_live(str(recipe_path))
-    live = [as_bytes(sample) for sample in live_samples(corpus, slot=0, nslots=1, passes=1)]
+    with LiveStream(corpus, slot=0, nslots=1, passes=1) as stream:
+        live = [as_bytes(sample) for sample in stream]
     assert [s["__key__"] for s in live] == [f"{i:012d}" for i in range(12)]
     assert live == rendered
     assert corpus.has_labels == (kind == "shader")
@@ -217,7 +218,8 @@ def test_a_replay_with_another_layout_or_pass_length_is_refused(
 
 def test_a_resumed_recording_forgets_what_it_will_train_again(tmp_path: Path):
     corpus = open_live(str(noise_recipe(tmp_path, count=8)))
-    samples = list(live_samples(corpus, 0, 1, passes=1))
+    with LiveStream(corpus, 0, 1, passes=1) as stream:
+        samples = list(stream)
 
     def record(start_step: int, steps: dict[int, list[int]], run: str = "run-1") -> StreamRecorder:
         recorder = StreamRecorder(

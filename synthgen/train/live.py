@@ -158,6 +158,12 @@ class LiveStream:
             self._source.close()
             self._source = None
 
+    def __enter__(self) -> LiveStream:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def _fill(self) -> None:
         pending: list[int] = []
         if self._replay is not None:
@@ -199,14 +205,3 @@ class LiveStream:
                 f"its first render by up to {worst}/255: the renderer is corrupting images (a GPU shared with "
                 "training?); training stopped, resume from the last checkpoint once the renderer is fixed"
             )
-
-
-def live_samples(
-    corpus: LiveCorpus, slot: int, nslots: int, device: str | None = None, passes: int | None = None
-) -> Iterator[dict[str, Any]]:
-    """This slot's samples as shard fields, rendered by a source this slot builds for itself."""
-    stream = LiveStream(corpus, slot, nslots, device=device, passes=passes)
-    try:
-        yield from stream
-    finally:
-        stream.close()

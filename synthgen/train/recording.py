@@ -34,8 +34,9 @@ STREAM_FORMAT = "synthgen-stream"
 _PART_SIDECAR = re.compile(r"^part-(?P<step>\d{12})\.json$")
 
 
-def _rank_folder(rank: int) -> str:
-    return f"rank-{rank:03d}"
+def _rank_dest(stream_url: str, rank: int, storage_options: dict[str, Any] | None = None) -> Destination:
+    """The folder of rank `rank`'s parts in the stream at `stream_url`."""
+    return Destination(f"{stream_url}/rank-{rank:03d}", storage_options)
 
 
 def _part_name(step: int) -> str:
@@ -60,7 +61,7 @@ class StreamRecording:
 
     def slot_reader(self, rank: int, keep: Callable[[int], bool]) -> RecordedSamples:
         """The samples rank `rank` recorded whose index `keep` accepts (one slot's), in order."""
-        return RecordedSamples(Destination(f"{self.url}/{_rank_folder(rank)}"), keep)
+        return RecordedSamples(_rank_dest(self.url, rank), keep)
 
 
 def open_recording(url: str) -> StreamRecording:
@@ -91,7 +92,7 @@ def committed_parts(dest: Destination) -> list[tuple[int, str, dict[str, Any]]]:
         match = _PART_SIDECAR.match(name)
         if match is None:
             continue
-        tar = name.removesuffix(".json") + ".tar"
+        tar = _tar_of(name)
         try:
             record = json.loads(dest.read_bytes(name))
             whole = sizes.get(tar) == int(record["filesize"])
@@ -191,7 +192,7 @@ class StreamRecorder:
             if resume:
                 _check_header(stream, header)
             else:
-                recorded = [r for r in range(ranks) if committed_parts(_rank_dest(stream, r, storage_options))]
+                recorded = [r for r in range(ranks) if committed_parts(_rank_dest(stream.url, r, storage_options))]
                 if recorded:
                     raise DataError(
                         f"{stream.url}: already holds a saved stream; choose another --save-stream folder "
@@ -199,7 +200,7 @@ class StreamRecorder:
                     )
                 if rank == 0:
                     stream.write_bytes(STREAM_FILE, json.dumps(header, indent=1, sort_keys=True).encode() + b"\n")
-            dest = _rank_dest(stream, rank, storage_options)
+            dest = _rank_dest(stream.url, rank, storage_options)
             _forget_from(dest, start_step)
             self._dests[number] = dest
 
@@ -236,10 +237,6 @@ class StreamRecorder:
         self._open.clear()
 
 
-def _rank_dest(stream: Destination, rank: int, storage_options: dict[str, Any] | None) -> Destination:
-    return Destination(f"{stream.url}/{_rank_folder(rank)}", storage_options)
-
-
 def _check_header(stream: Destination, header: dict[str, Any]) -> None:
     """A resumed run goes on with the stream it started, and only with that one."""
     if not stream.exists(STREAM_FILE):
@@ -260,9 +257,13 @@ def _forget_from(dest: Destination, step: int) -> None:
     and anything half-written."""
     dest.remove_temporaries()
     kept = {tar for first, tar, _ in committed_parts(dest) if first < step}
-    for name in dest.listdir():
-        if name.startswith("part-") and name.endswith(".json") and f"{name.removesuffix('.json')}.tar" not in kept:
-            dest.remove(name)  # the sidecar first: a tar without one is never read
-    for name in dest.listdir():
-        if name.startswith("part-") and name.endswith(".tar") and name not in kept:
-            dest.remove(name)
+    # A part is its tar and its sidecar: both go unless the tar is kept.
+    dropped = [name for name in dest.listdir() if name.startswith("part-") and _tar_of(name) not in kept]
+    # Sidecars first: a tar left without one by an interruption here counts as never committed.
+    for name in sorted(dropped, key=lambda name: not name.endswith(".json")):
+        dest.remove(name)
+
+
+def _tar_of(name: str) -> str:
+    """The tar of a part file (`part-N.tar` or its sidecar `part-N.json`)."""
+    return name.rsplit(".", 1)[0] + ".tar"
