@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from synthgen.schema import StrictModel, resolve_path
+from synthgen.sources.shader import generator_version
 
 BUILTIN_PROGRAM_SETS = ("library", "starter")
 PROGRAM_FORMATS = ("auto", "twigl-geek", "twigl-geeker")
@@ -22,7 +23,9 @@ class ProgramSetEntry(StrictModel):
     - `path`: a `.frag`/`.glsl` file, a Shadertoy API `.json` file, a `.txt` list of program
       files (as `synthgen shaders check --good` writes), or a folder of them (recursively);
       `format` says how to read `.frag`/`.glsl` files;
-    - `generate: N` programs from synthgen's program generator, with `seed`.
+    - `generate: N` programs from synthgen's program generator, with `seed`; `generator` is the
+      generator's version, filled in when absent (another version than the installed one is an
+      error: its programs cannot be made here).
     `tags` keeps the programs that have at least one of them. A recipe may also write the
     shorthand string `library`, `starter` or a path.
     """
@@ -31,6 +34,7 @@ class ProgramSetEntry(StrictModel):
     path: str | None = None
     generate: int | None = Field(None, ge=1, le=10_000_000)
     seed: int | None = Field(None, ge=0, lt=2**63)
+    generator: int | None = None
     tags: list[str] | None = Field(None, min_length=1)
     format: Literal[PROGRAM_FORMATS] = "auto"  # type: ignore[valid-type]
 
@@ -39,8 +43,21 @@ class ProgramSetEntry(StrictModel):
     def _shorthand(cls, value: object) -> object:
         if isinstance(value, str):
             return {"builtin": value} if value in BUILTIN_PROGRAM_SETS else {"path": value}
-        if isinstance(value, dict) and value.get("generate") is not None and "seed" not in value:
-            return {**value, "seed": 0}  # resolved, so the recipe hash records it
+        if isinstance(value, dict) and value.get("generate") is not None:
+            # Resolved, so the recipe hash records them: programs change with either.
+            value = {"seed": 0, **value}
+            if value.get("generator") is None:
+                value["generator"] = generator_version.GENERATOR_VERSION
+        return value
+
+    @field_validator("generator")
+    @classmethod
+    def _installed_generator(cls, value: int | None) -> int | None:
+        installed = generator_version.GENERATOR_VERSION
+        if value is not None and value != installed:
+            raise ValueError(
+                f"this synthgen generates programs with generator {installed}, the recipe asks for {value}"
+            )
         return value
 
     @field_validator("path")
@@ -60,6 +77,8 @@ class ProgramSetEntry(StrictModel):
             raise ValueError("give exactly one of `builtin`, `path` or `generate`")
         if self.seed is not None and self.generate is None:
             raise ValueError("`seed` goes with `generate`")
+        if self.generator is not None and self.generate is None:
+            raise ValueError("`generator` goes with `generate`")
         if self.format != "auto" and self.path is None:
             raise ValueError("`format` goes with `path`")
         return self
