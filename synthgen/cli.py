@@ -14,43 +14,9 @@ from typing import Any
 import click
 
 from synthgen import __version__
+from synthgen.cli_learn import eval_command, experiment, train
+from synthgen.cli_options import count_option, overrides_option, parse_storage_options, storage_option
 from synthgen.errors import SynthgenError
-
-_overrides = click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a recipe key, e.g. --set source.time.max=5 (repeatable; VALUE is YAML).",
-)
-_count = click.option("--count", type=click.IntRange(min=1), help="Override the recipe's sample count.")
-_storage = click.option(
-    "--storage-option",
-    "storage_options",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="An fsspec storage option for a remote corpus, e.g. endpoint_url=http://127.0.0.1:9000 (repeatable).",
-)
-
-
-def parse_storage_options(items: tuple[str, ...]) -> dict[str, Any]:
-    """`KEY=VALUE` pairs as fsspec options; VALUE is read as YAML (numbers, true/false, mappings),
-    safely, and kept as the string it is when it is not YAML."""
-    import yaml
-
-    from synthgen.schema import load_yaml
-
-    options: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--storage-option")
-        try:
-            options[key] = load_yaml(raw)
-        except yaml.YAMLError:
-            options[key] = raw
-    return options
-
 
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
@@ -85,9 +51,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @cli.command()
 @click.argument("recipe", type=click.Path(dir_okay=False))
 @click.option("--out", "dest", required=True, help="Destination folder (a path or an fsspec URL).")
-@_count
+@count_option
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Render processes.")
-@_overrides
+@overrides_option
 @click.option("--overwrite", is_flag=True, help="Delete a corpus already in DEST and render it again.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option(
@@ -103,7 +69,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     type=click.FloatRange(min=0),
     help="Ray: GPUs per shard task (default: 1 if the cluster has GPUs).",
 )
-@_storage
+@storage_option
 def render(
     recipe: str,
     dest: str,
@@ -156,10 +122,51 @@ def render(
     click.echo(summary.line())
 
 
+@cli.command("import")
+@click.argument("spec")
+@click.option("--out", "dest", required=True, help="Destination folder (a path or an fsspec URL).")
+@click.option(
+    "--split",
+    type=click.Choice(["train", "val", "all"]),
+    default="train",
+    show_default=True,
+    help="val: the val/ or test/ folder, the t10k files, or the part eval holds out; all: train then val.",
+)
+@click.option("--limit", type=click.IntRange(min=1), help="Keep this many images, classes in proportion.")
+@click.option("--size", type=click.IntRange(min=8), help="Resize to SIZE x SIZE [default: the dataset's own size].")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Render processes.")
+@click.option("--shard-samples", type=click.IntRange(min=1), default=1000, show_default=True, help="Per shard.")
+# png by default: lossless, so the real-data control holds the dataset's own pixels.
+@click.option("--format", "fmt", type=click.Choice(["png", "jpg", "webp"]), default="png", show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Splits as eval does; --limit.")
+@click.option("--name", help="Corpus name [default: from SPEC and the split, e.g. fashion-mnist-train].")
+@storage_option
+@click.option("--overwrite", is_flag=True, help="Delete a corpus already in DEST and import again.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def import_command(spec: str, dest: str, limit: int | None, storage_options: tuple[str, ...], **options: Any) -> None:
+    """Write the labelled dataset SPEC (imagefolder:DIR, idx:DIR, wds:URL, as `eval --dataset` reads
+    it) as a corpus in DEST, one image a sample with its `cls` label: the real-data control of a
+    study. It renders like a recipe: an interrupted import resumes.
+
+    \b
+    Example:
+      synthgen import idx:/usr/share/datasets/fashion-mnist --out out/fashion-mnist-train --size 32
+    """
+    from synthgen.realdata import import_dataset
+
+    quiet = options.pop("quiet")
+    summary = import_dataset(
+        spec, dest, limit=limit, storage_options=parse_storage_options(storage_options), progress=not quiet, **options
+    )
+    click.echo(summary.line())
+    if limit is not None and summary.nsamples < limit:
+        click.echo(f"note: --limit {limit} exceeds the {summary.nsamples} images of the split: all are taken")
+
+
 @cli.command()
 @click.argument("recipe", type=click.Path(dir_okay=False))
-@_count
-@_overrides
+@count_option
+@overrides_option
 def validate(recipe: str, count: int | None, overrides: tuple[str, ...]) -> None:
     """Check RECIPE and its inputs; print the resolved recipe (every default filled in) and its sha256.
 
@@ -180,7 +187,7 @@ def validate(recipe: str, count: int | None, overrides: tuple[str, ...]) -> None
 @click.argument("corpus")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
 @click.option("--n", "count", type=click.IntRange(min=1), default=64, show_default=True, help="Samples to show.")
-@_storage
+@storage_option
 def preview(corpus: str, out_path: str, count: int, storage_options: tuple[str, ...]) -> None:
     """Write a contact sheet of CORPUS's first samples: one sample's views side by side.
 
@@ -204,7 +211,7 @@ def preview(corpus: str, out_path: str, count: int, storage_options: tuple[str, 
     help="Samples decoded for image statistics (0: all).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@_storage
+@storage_option
 def inspect(corpus: str, samples: int, as_json: bool, storage_options: tuple[str, ...]) -> None:
     """Report CORPUS: counts, shards, bytes, failures by reason, image statistics.
 
@@ -221,7 +228,7 @@ def inspect(corpus: str, samples: int, as_json: bool, storage_options: tuple[str
 @cli.command()
 @click.argument("local_corpus", type=click.Path(exists=True, file_okay=False))
 @click.argument("url")
-@_storage
+@storage_option
 def push(local_corpus: str, url: str, storage_options: tuple[str, ...]) -> None:
     """Upload a finished LOCAL_CORPUS to URL: files already there and identical are skipped, the
     manifest goes last; an interrupted push resumes.
@@ -247,7 +254,7 @@ def push(local_corpus: str, url: str, storage_options: tuple[str, ...]) -> None:
 @click.option(
     "--repair", is_flag=True, help="Uncommit damaged shards so that the same render command renders them again."
 )
-@_storage
+@storage_option
 def verify(corpus: str, decode: bool, repair: bool, storage_options: tuple[str, ...]) -> None:
     """Re-read every shard of CORPUS (a folder or URL): sha256, sizes and sample counts against the
     manifest, and every sample's key, index and fields. Exit status 0 when the corpus is whole,
@@ -275,208 +282,6 @@ def verify(corpus: str, decode: bool, repair: bool, storage_options: tuple[str, 
             click.echo(f"uncommitted {len(redo)} shards: run the same render command again to render them")
         sys.exit(1)
     click.echo(f"{corpus}: whole: {shards} shards, {samples} samples verified")
-
-
-@cli.command()
-@click.option(
-    "--data",
-    "data",
-    multiple=True,
-    metavar="CORPUS[@WEIGHT]",
-    help="A corpus folder or URL, or a brace pattern of shards; repeat to mix corpora, weighted by @WEIGHT.",
-)
-@click.option(
-    "--recipe",
-    "recipes",
-    multiple=True,
-    metavar="RECIPE[@WEIGHT]",
-    help="Train live: render this recipe's samples while training (repeatable; mixes with --data by @WEIGHT).",
-)
-@click.option(
-    "--live-samples",
-    type=click.IntRange(min=1),
-    help="Samples per pass of each live recipe (a virtual epoch; default: the recipe's count).",
-)
-@click.option(
-    "--save-stream",
-    metavar="DIR",
-    help="Save the live samples trained on as shards in DIR/RECIPE_NAME; --recipe DIR/RECIPE_NAME replays them.",
-)
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Training config (YAML).")
-@click.option("--out", "run_dir", required=True, type=click.Path(file_okay=False), help="Run folder to write.")
-@click.option("--epochs", type=click.IntRange(min=1), help="Override epochs.")
-@click.option("--batch-size", type=click.IntRange(min=2), help="Override data.batch_size (global, all processes).")
-@click.option("--arch", help="Override model.arch (resnet18, resnet50, vit_s16, vit_b16, alexnet_small).")
-@click.option("--method", help="Override method.name (simclr, mocov2, multipos, supcon, alignuniform).")
-@click.option("--lr", type=float, help="Override optim.lr (the peak learning rate).")
-@click.option("--workers", type=click.IntRange(min=0), help="Override data.workers (loader processes per rank).")
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a config key, e.g. --set augment.preset=mocov2 (repeatable; VALUE is YAML).",
-)
-@_storage
-@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
-@click.option("--stop-after", type=click.IntRange(min=1), help="Stop after this many steps (resume later).")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-def train(
-    data: tuple[str, ...],
-    recipes: tuple[str, ...],
-    live_samples: int | None,
-    save_stream: str | None,
-    config_path: str | None,
-    run_dir: str,
-    epochs: int | None,
-    batch_size: int | None,
-    arch: str | None,
-    method: str | None,
-    lr: float | None,
-    workers: int | None,
-    overrides: tuple[str, ...],
-    storage_options: tuple[str, ...],
-    resume: bool,
-    stop_after: int | None,
-    quiet: bool,
-) -> None:
-    """Pretrain an encoder self-supervised on corpora of shards; writes metrics, checkpoints and
-    the backbone (safetensors) to --out. Under torchrun it trains on every process (DDP).
-
-    \b
-    Examples:
-      synthgen train --data out/demo-shaders --out runs/demo --arch resnet18 --epochs 2 --batch-size 64
-      synthgen train --data out/shaders@0.7 --data out/noise@0.3 --config train.yaml --out runs/mix
-      torchrun --nproc_per_node 8 -m synthgen train --data s3://bucket/corpus --config r50.yaml --out runs/r50
-      synthgen train --data out/demo-shaders --out runs/demo --resume
-      synthgen train --recipe recipes/demo-shaders.yaml --live-samples 4096 --config configs/demo.yaml --out runs/live
-      synthgen train --recipe recipes/demo-shaders.yaml --save-stream streams --out runs/a
-      synthgen train --recipe streams/demo-shaders --out runs/replay
-    """
-    from synthgen.train.config import load_train_config
-    from synthgen.train.live import LIVE_PREFIX
-    from synthgen.train.loop import train as run_training
-
-    flags = {
-        "epochs": epochs,
-        "data.batch_size": batch_size,
-        "model.arch": arch,
-        "method.name": method,
-        "optim.lr": lr,
-        "data.workers": workers,
-        "data.live_samples": live_samples,
-    }
-    given = [f"{key}={value}" for key, value in flags.items() if value is not None]
-    given += [f"data.storage_options.{key}={value}" for key, value in parse_storage_options(storage_options).items()]
-    config = load_train_config(
-        config_path,
-        [*given, *overrides],
-        [*data, *(f"{LIVE_PREFIX}{r}" for r in recipes)],
-        settings={"data.save_stream": save_stream} if save_stream is not None else None,
-    )
-    summary = run_training(config, run_dir, resume=resume, stop_after=stop_after, progress=not quiet)
-    if summary["interrupted"]:
-        click.echo(f"interrupted after step {summary['steps']}, checkpoint saved: continue with --resume", err=True)
-        sys.exit(130)
-    if os.environ.get("RANK", "0") != "0":  # under torchrun, one process reports
-        return
-    state = "finished" if summary["finished"] else "stopped (continue with --resume)"
-    loss = summary["final_loss"]
-    click.echo(
-        f"{state}: {summary['steps']}/{summary['total_steps']} steps, loss {loss:.4f}, "
-        f"{summary['images_per_s']:.0f} images/s, skipped {summary['bad_samples']} bad samples "
-        f"and {summary['bad_shards']} bad shards; backbone: {summary['backbone']}"
-        if loss is not None
-        else f"{state}: no step taken"
-    )
-
-
-@cli.command("eval")
-@click.option(
-    "--checkpoint",
-    required=True,
-    help="A run folder, a backbone .safetensors, random[:ARCH@SIZE] (untrained) or pixels[@SIZE].",
-)
-@click.option("--dataset", required=True, help="imagefolder:PATH, wds:URL_OR_PATTERN or idx:DIR.")
-@click.option("--probe", "probes", default="linear,knn", show_default=True, help="Comma-separated: linear, knn.")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write the JSON report here.")
-@click.option("--cache", "cache_dir", type=click.Path(file_okay=False), help="Feature cache folder.")
-@click.option("--no-cache", is_flag=True, help="Compute features afresh and keep none.")
-@click.option("--size", type=click.IntRange(min=8), help="Resize every dataset image to SIZE x SIZE first.")
-@click.option("--limit-train", type=click.IntRange(min=1), help="Use this many training images (stratified).")
-@click.option("--limit-val", type=click.IntRange(min=1), help="Use this many validation images (stratified).")
-@click.option("--layer", help="Features from this module (e.g. layer3), pooled, instead of the final output.")
-@click.option("--device", default="cpu", show_default=True, help="Torch device for features and probes.")
-def eval_command(
-    checkpoint: str,
-    dataset: str,
-    probes: str,
-    out_path: str | None,
-    cache_dir: str | None,
-    no_cache: bool,
-    size: int | None,
-    limit_train: int | None,
-    limit_val: int | None,
-    layer: str | None,
-    device: str,
-) -> None:
-    """Evaluate a frozen encoder on real labelled data: features once (cached), then a linear probe
-    and a weighted kNN; prints one line, writes JSON with --out.
-
-    \b
-    Examples:
-      synthgen eval --checkpoint out/runs/demo --dataset idx:/usr/share/datasets/fashion-mnist --limit-train 5000
-      synthgen eval --checkpoint random:resnet18@64 --dataset imagefolder:data/pets --probe knn
-      synthgen eval --checkpoint pixels@28 --dataset idx:/usr/share/datasets/fashion-mnist --out pixels.json
-    """
-    from synthgen.evaluate.run import default_cache_dir, evaluate, summary_line, write_report
-
-    chosen = [name.strip() for name in probes.split(",") if name.strip()]
-    options = {"size": size, "limit_train": limit_train, "limit_val": limit_val}
-    try:
-        report = evaluate(
-            checkpoint,
-            dataset,
-            probes=chosen,
-            cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
-            dataset_options={key: value for key, value in options.items() if value is not None},
-            device=device,
-            layer=layer,
-        )
-    except ValueError as err:
-        raise click.UsageError(str(err)) from None
-    if out_path:
-        write_report(report, out_path)
-    click.echo(summary_line(report))
-
-
-@cli.command()
-@click.argument("experiment_file", metavar="FILE", type=click.Path(dir_okay=False))
-@click.option("--out", "out_dir", help="Folder for corpora, runs and results [default: out/experiments/NAME].")
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a key of FILE, e.g. --set train.set.epochs=8 (repeatable; VALUE is YAML).",
-)
-@click.option("--quiet", is_flag=True, help="No progress bars.")
-def experiment(experiment_file: str, out_dir: str | None, overrides: tuple[str, ...], quiet: bool) -> None:
-    """Run a study: render each corpus FILE names, pretrain on each, evaluate every run and the
-    random and pixels baselines on real data; write results.md, results.json and plots.
-    Running it again reuses what is done and resumes what is not.
-
-    \b
-    Examples:
-      synthgen experiment recipes/experiments/families-quick.yaml
-      synthgen experiment recipes/experiments/program-scaling.yaml --set train.seeds=[0,1,2]
-    """
-    from synthgen.experiment import load_experiment, run_experiment
-
-    loaded = load_experiment(experiment_file, overrides)
-    out = out_dir or os.path.join("out", "experiments", loaded.name)
-    run_experiment(loaded, out, progress=not quiet, echo=click.echo)
-    click.echo(f"results: {os.path.join(out, 'results.md')}")
 
 
 @cli.group()
@@ -598,6 +403,10 @@ def shaders_check(
     if good_path:
         click.echo(f"wrote {write_good_list(results, good_path)} programs to {good_path}")
     sys.exit(1 if failed else 0)
+
+
+for _command in (train, eval_command, experiment):
+    cli.add_command(_command)
 
 
 def _register_family_commands() -> None:

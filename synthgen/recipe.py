@@ -192,10 +192,20 @@ def _written_path(loc: list[str], document: Any) -> list[str]:
     which equal the value of one of that mapping's keys (its `kind` or `name`)."""
     path: list[str] = []
     node = document
-    for part in loc:
-        # Tags are strings: a number or a list that prints as the key is not one.
-        if isinstance(node, dict) and part not in node and part in {v for v in node.values() if isinstance(v, str)}:
+    tag_skipped = False  # one tag at most per mapping
+    for depth, part in enumerate(loc):
+        # Tags are strings: a number or a list that prints as the key is not one. A tag may also
+        # be a key's name (`kind: dataset` beside `dataset: SPEC`): it is the tag when a part
+        # follows and that key's value is a scalar, which has no parts.
+        if (
+            not tag_skipped
+            and isinstance(node, dict)
+            and part in {v for v in node.values() if isinstance(v, str)}
+            and (part not in node or (depth + 1 < len(loc) and not isinstance(node[part], dict | list)))
+        ):
+            tag_skipped = True
             continue
+        tag_skipped = False
         path.append(part)
         if isinstance(node, dict):
             node = node.get(part)

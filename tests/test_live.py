@@ -101,7 +101,7 @@ def test_the_train_command_mixes_a_live_recipe_with_shards(make_recipe, shader_c
         cli,
         ["train", "--recipe", f"{recipe_path}@0.5", "--data", f"{shader_corpus}@0.5", "--live-samples", "12",
          "--out", str(tmp_path / "run"), "--quiet", "--epochs", "1", "--batch-size", "16", "--workers", "0",
-         "--set", "augment.size=32"],
+         "--set", "augment.size=32", "--set", "model.stem=imagenet"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     # An epoch is every corpus's samples once: 12 live + 20 stored = 32, two batches of 16.

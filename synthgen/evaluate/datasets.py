@@ -68,6 +68,15 @@ MAX_IDX_BYTES = 1 << 34
 _SPLIT_STREAM, _TRAIN_STREAM, _VAL_STREAM = 0, 1, 2
 
 
+class TooFewPerClass(CorpusError):
+    """A class holds fewer train images than `train_per_class` asks for (attributes for callers'
+    own wording: the CLI names its flag)."""
+
+    def __init__(self, spec: str, class_name: str, held: int, asked: int) -> None:
+        super().__init__(f"{spec}: class {class_name!r} holds only {held} training images, fewer than {asked}")
+        self.class_name, self.held, self.asked = class_name, held, asked
+
+
 @dataclass
 class Split:
     """One split: `images` uint8 (N, H, W, 3) RGB, `labels` int64 (N,)."""
@@ -103,6 +112,7 @@ def load_dataset(
     max_per_class: int | None = None,
     limit_train: int | None = None,
     limit_val: int | None = None,
+    train_per_class: int | None = None,
     storage_options: dict[str, Any] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> LabelledData:
@@ -113,9 +123,11 @@ def load_dataset(
     size: resize every image to size x size (scale to cover, centre crop).
     max_per_class: keep at most this many images per class in each split.
     limit_train, limit_val: keep at most this many images in that split, classes in proportion.
+    train_per_class: keep exactly this many train images per class (few labels; val untouched);
+        a class holding fewer raises TooFewPerClass. The draw for N is part of the draw for N' > N.
     on_progress: called with the number of images just decoded (for a progress bar).
     """
-    options = _Options(split_fraction, seed, size, max_per_class, limit_train, limit_val)
+    options = _Options(split_fraction, seed, size, max_per_class, limit_train, limit_val, train_per_class)
     source = _resolve(spec, storage_options)
     name = _name(source, options)  # before reading: the identity of the files as they were found
     classes, pools = source.read()
@@ -130,7 +142,14 @@ def load_dataset(
     target = (size, size) if size is not None else None
     for split, stream, limit in (("train", _TRAIN_STREAM, limit_train), ("val", _VAL_STREAM, limit_val)):
         items, indices = parts[split]
-        indices = indices[_subset(items.labels[indices], max_per_class, limit, _seed(seed, stream))]
+        cap = max_per_class
+        if split == "train" and train_per_class is not None:
+            held = np.bincount(items.labels[indices], minlength=len(classes))
+            if held.min() < train_per_class:
+                short = int(held.argmin())
+                raise TooFewPerClass(spec, classes[short], int(held[short]), train_per_class)
+            cap = min(train_per_class, cap or train_per_class)  # the same draw as a per-class cap
+        indices = indices[_subset(items.labels[indices], cap, limit, _seed(seed, stream))]
         if len(indices) == 0:
             raise CorpusError(f"{spec}: the {split} split is empty ({len(items.labels)} images found)")
         images = items.take(indices, target, on_progress)
@@ -148,11 +167,12 @@ def dataset_name(
     max_per_class: int | None = None,
     limit_train: int | None = None,
     limit_val: int | None = None,
+    train_per_class: int | None = None,
     storage_options: dict[str, Any] | None = None,
 ) -> str:
     """The `name` that `load_dataset` with these arguments gives, computed from file listings and
     metadata only (for a cache lookup before loading anything)."""
-    options = _Options(split_fraction, seed, size, max_per_class, limit_train, limit_val)
+    options = _Options(split_fraction, seed, size, max_per_class, limit_train, limit_val, train_per_class)
     return _name(_resolve(spec, storage_options), options)
 
 
@@ -227,11 +247,14 @@ class _Options:
     max_per_class: int | None
     limit_train: int | None
     limit_val: int | None
+    train_per_class: int | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 < self.split_fraction < 1.0:
             raise ValueError(f"split_fraction must lie strictly between 0 and 1, got {self.split_fraction}")
-        for name in ("size", "max_per_class", "limit_train", "limit_val"):
+        if self.train_per_class is not None and self.limit_train is not None:
+            raise ValueError("train_per_class and limit_train exclude each other (both size the train split)")
+        for name in ("size", "max_per_class", "limit_train", "limit_val", "train_per_class"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -242,13 +265,15 @@ def _name(source: _Source, options: _Options) -> str:
     change the arrays (the split fraction only where the split is drawn; the seed only where it draws)."""
     shaping: dict[str, Any] = {"size": options.size}
     draws = not source.presplit or any(
-        v is not None for v in (options.max_per_class, options.limit_train, options.limit_val)
+        v is not None for v in (options.max_per_class, options.limit_train, options.limit_val, options.train_per_class)
     )
     if not source.presplit:
         shaping["split_fraction"] = options.split_fraction
     if draws:
         shaping |= {"seed": options.seed, "max_per_class": options.max_per_class,
                     "limit_train": options.limit_train, "limit_val": options.limit_val}  # fmt: skip
+    if options.train_per_class is not None:  # only when set, so the names of other data stay as they were
+        shaping["train_per_class"] = options.train_per_class
     identity = {"version": NAME_VERSION, "files": source.fingerprint(), "options": shaping}
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
     return f"{source.scheme}:{source.location}#{digest[:16]}"
@@ -656,6 +681,7 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "SCHEMES",
     "LabelledData",
+    "TooFewPerClass",
     "Split",
     "dataset_name",
     "fit_image",

@@ -27,10 +27,10 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from synthgen.evaluate.datasets import dataset_name, load_dataset
+from synthgen.evaluate.datasets import LabelledData, dataset_name, load_dataset
 from synthgen.train.augment import IMAGENET_MEAN, IMAGENET_STD
 from synthgen.train.checkpoints import BACKBONE, CheckpointError, first_line, read_backbone
-from synthgen.train.models import build_backbone
+from synthgen.train.models import RESNETS, build_backbone
 
 # Bump when feature extraction changes, so that caches are not reused.
 FEATURES_VERSION = 1
@@ -93,14 +93,18 @@ def _load_encoder(checkpoint: str, seed: int) -> Encoder:
         size = _size(checkpoint.partition("@")[2] or "32", checkpoint)
         return Encoder(f"pixels-{size}", _Pixels(), size, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
     if kind == "random":
+        rest, _, query = rest.partition("?")
         arch, _, size_text = (rest or "resnet18").partition("@")
         size = _size(size_text or "64", checkpoint)
+        options = _random_options(query, checkpoint)
         torch.manual_seed(seed)
         try:
-            model = build_backbone(arch, size)
+            model = build_backbone(arch, size, **options)
         except ValueError as err:
             raise CheckpointError(f"{checkpoint}: {err}") from None
-        return Encoder(f"random-{arch}-{size}-seed{seed}", model, size, IMAGENET_MEAN, IMAGENET_STD)
+        # The resolved stem and width name the network (`auto` at 32 px is the CIFAR stem).
+        built = "".join(f"-{key}{getattr(model, key)}" for key in ("stem", "width") if hasattr(model, key))
+        return Encoder(f"random-{arch}-{size}{built}-seed{seed}", model, size, IMAGENET_MEAN, IMAGENET_STD)
     path = Path(checkpoint)
     if path.is_dir():
         path = path / BACKBONE
@@ -108,12 +112,34 @@ def _load_encoder(checkpoint: str, seed: int) -> Encoder:
     missing = [key for key in ("arch", "image_size", "mean", "std") if key not in info]
     if missing:
         raise CheckpointError(f"{path}: the backbone's metadata lacks {', '.join(missing)} (not written by synthgen?)")
-    model = build_backbone(info["arch"], int(info["image_size"]))
+    # A backbone exported before stems and widths existed was torchvision's ResNet: the ImageNet stem.
+    options = {key: info[key] for key in ("stem", "width") if key in info}
+    if info["arch"] in RESNETS:
+        options.setdefault("stem", "imagenet")
+    try:
+        model = build_backbone(info["arch"], int(info["image_size"]), **options)
+    except (ValueError, TypeError) as err:
+        raise CheckpointError(f"{path}: the backbone's metadata does not describe a model: {err}") from None
     try:
         model.load_state_dict(tensors)
     except RuntimeError as err:
         raise CheckpointError(f"{path}: the weights do not fit {info['arch']}: {first_line(err)}") from None
     return Encoder(_file_sha256(path), model, int(info["image_size"]), tuple(info["mean"]), tuple(info["std"]))
+
+
+def _random_options(query: str, checkpoint: str) -> dict[str, Any]:
+    """`stem=cifar&width=16` (after `random:ARCH@SIZE?`) as build_backbone's keyword arguments.
+    Without a stem, the untrained ResNet gets the one training would give it at that size (`auto`)."""
+    options: dict[str, Any] = {"stem": "auto"}
+    for item in filter(None, query.split("&")):
+        key, _, value = item.partition("=")
+        if key == "stem":
+            options["stem"] = value
+        elif key == "width" and value.isdigit() and int(value) >= 1:
+            options["width"] = int(value)
+        else:
+            raise CheckpointError(f"{checkpoint}: unknown option {item!r} (known: stem=cifar|imagenet|auto, width=N)")
+    return options
 
 
 def _size(text: str, checkpoint: str) -> int:
@@ -130,20 +156,27 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def encoder_input(encoder: Encoder, images: np.ndarray, device: str | torch.device = "cpu") -> torch.Tensor:
+    """uint8 images (N, H, W, 3) as the encoder takes them: float (N, 3, size, size) on `device`,
+    resized (bilinear, antialiased) to its input size and normalised with its mean and std."""
+    x = torch.from_numpy(np.ascontiguousarray(images)).to(device)
+    x = x.permute(0, 3, 1, 2).float() / 255.0
+    if x.shape[-2:] != (encoder.image_size, encoder.image_size):
+        size = (encoder.image_size, encoder.image_size)
+        x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
+    mean = torch.tensor(encoder.mean, device=device).view(1, 3, 1, 1)
+    std = torch.tensor(encoder.std, device=device).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
 @torch.no_grad()
 def extract(encoder: Encoder, images: np.ndarray, *, batch_size: int = 256, device: str = "cpu") -> torch.Tensor:
     """Features (N, D) float32 of uint8 images (N, H, W, 3)."""
     encoder.model.to(device).eval()
-    mean = torch.tensor(encoder.mean, device=device).view(1, 3, 1, 1)
-    std = torch.tensor(encoder.std, device=device).view(1, 3, 1, 1)
     parts = []
     for start in range(0, len(images), batch_size):
-        x = torch.from_numpy(np.ascontiguousarray(images[start : start + batch_size])).to(device)
-        x = x.permute(0, 3, 1, 2).float() / 255.0
-        if x.shape[-2:] != (encoder.image_size, encoder.image_size):
-            size = (encoder.image_size, encoder.image_size)
-            x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
-        parts.append(encoder.features((x - mean) / std).float().cpu())
+        x = encoder_input(encoder, images[start : start + batch_size], device)
+        parts.append(encoder.features(x).float().cpu())
     return torch.cat(parts) if parts else torch.zeros(0, 0)
 
 
@@ -173,9 +206,12 @@ def cached_features(
     dataset_options: dict[str, Any] | None = None,
     batch_size: int = 256,
     device: str = "cpu",
+    data: LabelledData | None = None,
 ) -> FeatureSet:
     """Features of the dataset SPEC's splits, with their labels: from the cache when there (looked
-    up by the dataset's identity, so no image is decoded then), else extracted and cached."""
+    up by the dataset's identity, so no image is decoded then), else extracted and cached.
+    `data`: that dataset already loaded with these options (by a caller that needs its images
+    too), used instead of loading it again."""
     options = dict(dataset_options or {})
     name = dataset_name(dataset, **options)
     path = Path(cache_dir) / f"features-{cache_key(encoder, name)}.safetensors" if cache_dir else None
@@ -187,7 +223,7 @@ def cached_features(
             return FeatureSet(**tensors, num_classes=num_classes, dataset_name=name, cached=True)
         except Exception:  # a damaged cache file is recomputed, never trusted
             pass
-    data = load_dataset(dataset, **options)
+    data = data if data is not None else load_dataset(dataset, **options)
     tensors = {
         "train_x": extract(encoder, data.train.images, batch_size=batch_size, device=device),
         "train_y": torch.from_numpy(data.train.labels),

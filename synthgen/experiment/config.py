@@ -19,10 +19,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from synthgen.errors import RecipeError
-from synthgen.evaluate.run import PROBES
+from synthgen.evaluate.finetune import FinetuneSettings
+from synthgen.evaluate.run import DEFAULT_PROBES
 from synthgen.recipe import apply_override, format_validation_error
 from synthgen.schema import StrictModel, read_yaml_mapping, resolve_path
 
@@ -65,14 +66,32 @@ class RenderSection(StrictModel):
 
 
 class CorpusEntry(StrictModel):
+    """A corpus of the study: rendered from a `recipe`, or imported from a labelled `dataset`
+    (the real-data control: its train split, as many images as `render.set.count`, at the
+    study's image size; self-supervised methods never read its labels)."""
+
     name: str = Field(pattern=NAME_PATTERN, max_length=64)
-    recipe: str
+    recipe: str | None = None
+    dataset: str | None = Field(None, min_length=1)
     set: dict[str, Any] = Field(default_factory=dict)
     # For the accuracy-against-programs plot; counted from the recipe for shader corpora.
     programs: int | None = Field(None, ge=1)
 
     _recipe_path = field_validator("recipe")(resolve_path)
+    _dataset_path = field_validator("dataset")(lambda value, info: _spec_relative_to_file(value, info))
     _flat = field_validator("set", mode="before")(flatten_settings)
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> CorpusEntry:
+        if (self.recipe is None) == (self.dataset is None):
+            raise ValueError("give exactly one of `recipe` (a synthetic corpus) or `dataset` (the real-data control)")
+        if self.dataset is not None and self.set:
+            raise ValueError("`set` goes with `recipe`: a dataset corpus takes count and image.size from render.set")
+        return self
+
+    @property
+    def is_control(self) -> bool:
+        return self.dataset is not None
 
 
 class TrainSection(StrictModel):
@@ -93,24 +112,79 @@ class TrainSection(StrictModel):
         return value
 
 
+def _spec_relative_to_file(value: str, info: Any) -> str:
+    """A local dataset SPEC (`idx:data/fmnist`) relative to the experiment file."""
+    kind, sep, rest = value.partition(":")
+    base = (info.context or {}).get("base_dir")
+    if sep and base is not None and rest and "://" not in rest and not Path(rest).is_absolute():
+        return f"{kind}:{Path(base) / rest}"
+    return value
+
+
+# The metrics each probe reports (experiment.report.metrics_of).
+_PROBE_METRICS = {
+    "linear": ("linear_top1", "linear_top5"),
+    "knn": ("knn20_top1", "knn200_top1"),
+    "finetune": ("finetune_top1", "finetune_top5"),
+}
+
+
+class FinetuneSection(StrictModel):
+    """The settings of the fine-tuning probe that studies change (the rest: FinetuneSettings)."""
+
+    epochs: int = Field(FinetuneSettings.epochs, ge=1)
+    lr: float = Field(FinetuneSettings.lr, gt=0)
+    batch_size: int = Field(FinetuneSettings.batch_size, ge=2)
+
+    def settings(self) -> FinetuneSettings:
+        return FinetuneSettings(epochs=self.epochs, lr=self.lr, batch_size=self.batch_size)
+
+
+class Protocol(StrictModel):
+    """One way of measuring an encoder: probes on `limit_train` images (all labels), or on
+    `labels_per_class` images per class (few labels). Its metrics are suffixed `@N` then."""
+
+    probes: list[Literal["linear", "knn", "finetune"]] = Field(min_length=1)
+    labels_per_class: int | None = Field(None, ge=1)
+    finetune: FinetuneSection = FinetuneSection()
+
+    @property
+    def suffix(self) -> str:
+        return "" if self.labels_per_class is None else f"@{self.labels_per_class}"
+
+
 class EvalSection(StrictModel):
     dataset: str
-    probes: list[Literal[PROBES]] = Field(default_factory=lambda: list(PROBES), min_length=1)  # type: ignore[valid-type]
+    # The probes of the one protocol when `protocols` is not given (all of limit_train's labels).
+    probes: list[Literal["linear", "knn", "finetune"]] = Field(default_factory=lambda: list(DEFAULT_PROBES), min_length=1)
+    # Several protocols, each measured on every row: e.g. all labels and 10 labels per class.
+    protocols: list[Protocol] | None = Field(None, min_length=1)
     limit_train: int | None = Field(None, ge=1)
     limit_val: int | None = Field(None, ge=1)
+    # The metric of the plots, the `vs random` and the gap-closed columns (default: the first
+    # protocol's first metric, e.g. linear_top1 or linear_top1@10).
+    headline: str | None = None
     # Draws the dataset's subsets and the linear probe's held-out part: the same for every row.
     seed: Seed = 0
     # auto: CUDA when there is one.
     device: str = "auto"
 
-    @field_validator("dataset")
-    @classmethod
-    def _local_relative_to_file(cls, value: str, info: Any) -> str:
-        kind, sep, rest = value.partition(":")
-        base = (info.context or {}).get("base_dir")
-        if sep and base is not None and rest and "://" not in rest and not Path(rest).is_absolute():
-            return f"{kind}:{Path(base) / rest}"
-        return value
+    _local_relative_to_file = field_validator("dataset")(lambda value, info: _spec_relative_to_file(value, info))
+
+    @model_validator(mode="after")
+    def _distinct_protocols(self) -> EvalSection:
+        suffixes = [protocol.suffix for protocol in self.measured]
+        if len(set(suffixes)) != len(suffixes):
+            raise ValueError("protocols: two protocols with the same labels_per_class; merge their probes")
+        measured = [key + p.suffix for p in self.measured for probe in p.probes for key in _PROBE_METRICS[probe]]
+        if self.headline is not None and self.headline not in measured:
+            raise ValueError(f"headline: {self.headline!r} is not measured; measured: {', '.join(measured)}")
+        return self
+
+    @property
+    def measured(self) -> list[Protocol]:
+        """The protocols to run: `protocols`, or the one that `probes` describes."""
+        return self.protocols or [Protocol(probes=self.probes)]
 
 
 class Experiment(StrictModel):
@@ -125,6 +199,8 @@ class Experiment(StrictModel):
     @classmethod
     def _unique_names(cls, corpora: list[CorpusEntry]) -> list[CorpusEntry]:
         taken: set[str] = set()
+        if sum(corpus.is_control for corpus in corpora) > 1:
+            raise ValueError("one real-data control (a corpus with `dataset`) per study")
         for corpus in corpora:
             if corpus.name in BASELINES:
                 raise ValueError(f"the corpus name {corpus.name!r} is a baseline's")

@@ -8,13 +8,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# Metric keys in the order the table shows them.
+# Metric keys (without a protocol's `@N`) in the order the table shows them.
 METRIC_LABELS = {
     "linear_top1": "linear top-1",
     "linear_top5": "linear top-5",
     "knn20_top1": "kNN-20 top-1",
     "knn200_top1": "kNN-200 top-1",
+    "finetune_top1": "fine-tune top-1",
+    "finetune_top5": "fine-tune top-5",
 }
+# The metrics a table shows (the top-5 ones and kNN-200 stay in results.json).
+TABLE_METRICS = ("linear_top1", "knn20_top1", "finetune_top1")
 
 
 def metrics_of(report: dict[str, Any]) -> dict[str, float]:
@@ -25,7 +29,17 @@ def metrics_of(report: dict[str, Any]) -> dict[str, float]:
         metrics["linear_top5"] = report["linear"]["top5"]
     for k, result in report.get("knn", {}).get("by_k", {}).items():
         metrics[f"knn{k}_top1"] = result["top1"]
+    if "finetune" in report:
+        metrics["finetune_top1"] = report["finetune"]["top1"]
+        metrics["finetune_top5"] = report["finetune"]["top5"]
     return metrics
+
+
+def metric_label(key: str) -> str:
+    """`linear_top1@10` -> `linear top-1, 10/class`."""
+    base, _, per_class = key.partition("@")
+    label = METRIC_LABELS.get(base, base)
+    return f"{label}, {per_class}/class" if per_class else label
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -38,31 +52,77 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def headline_metric(results: dict[str, Any]) -> str:
-    """The metric the plots and the `vs random` column use: linear top-1 when it was measured."""
-    keys = results["rows"][0]["mean"]
-    return "linear_top1" if "linear_top1" in keys else next(iter(keys))
+def headline_metric(spec: Any) -> str:
+    """The metric of the plots and of the `vs random` and gap-closed columns: `eval.headline`, else
+    the first metric of the first protocol (linear top-1 when it is measured there)."""
+    if spec.headline:
+        return spec.headline
+    protocol = spec.measured[0]
+    first = {"linear": "linear_top1", "knn": "knn20_top1", "finetune": "finetune_top1"}
+    probe = "linear" if "linear" in protocol.probes else protocol.probes[0]
+    return first[probe] + protocol.suffix
+
+
+def gap_closed(row: dict[str, Any], rows: list[dict[str, Any]], metric: str) -> dict[str, Any] | None:
+    """The share of the gap between the untrained network and the real-data control that `row`
+    closes on `metric`: (row - random) / (real - random), Shaders21k's measure. Computed per seed
+    where the row, random and the control share seeds (random's seed s is the init that run s
+    started from), then mean and spread; else from the means. None without both references, or
+    when the control does not beat random (the gap is then no gap)."""
+    random = next((r for r in rows if r["name"] == "random"), None)
+    real = next((r for r in rows if r["kind"] == "control"), None)
+    if random is None or real is None or metric not in row["mean"] or metric not in real["mean"]:
+        return None
+    if real["mean"][metric] <= random["mean"][metric]:
+        return None
+
+    def by_seed(r: dict[str, Any]) -> dict[int, float]:
+        return {run["seed"]: run["metrics"][metric] for run in r["runs"] if metric in run["metrics"]}
+
+    mine, base, top = by_seed(row), by_seed(random), by_seed(real)
+    shared = sorted(set(mine) & set(base) & set(top))
+    shares = [(mine[s] - base[s]) / (top[s] - base[s]) for s in shared if top[s] > base[s]]
+    if len(shares) >= 2 and len(shares) == len(shared):
+        return {"mean": statistics.fmean(shares), "std": statistics.stdev(shares), "paired": True}
+    mean = (row["mean"][metric] - random["mean"][metric]) / (real["mean"][metric] - random["mean"][metric])
+    return {"mean": mean, "std": None, "paired": False}
+
+
+def table_metrics(results: dict[str, Any]) -> list[str]:
+    """The measured metrics the table shows, protocol by protocol."""
+    present = {key for row in results["rows"] for key in row["mean"]}
+    keys = []
+    for protocol in results["protocols"]:
+        suffix = "" if protocol["labels_per_class"] is None else f"@{protocol['labels_per_class']}"
+        keys += [key + suffix for key in TABLE_METRICS if key + suffix in present]
+    return keys
 
 
 def markdown_table(results: dict[str, Any]) -> str:
     rows = results["rows"]
-    metrics = [key for key in METRIC_LABELS if key in rows[0]["mean"]]
-    headline = headline_metric(results)
+    metrics = table_metrics(results)
+    headline = results["headline"]
     random = next((row for row in rows if row["name"] == "random"), None)
-    header = ["", "programs", "images", *(METRIC_LABELS[key] for key in metrics)]
+    has_gap = any(row["kind"] == "control" for row in rows) and random is not None
+    header = ["", "programs", "images", *(metric_label(key) for key in metrics)]
     if random is not None:
-        header.append(f"{METRIC_LABELS[headline]} vs random")
+        header.append(f"{metric_label(headline)} vs random")
+    if has_gap:
+        header.append("gap closed")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         cells = [
-            f"**{row['name']}**" if row["kind"] == "baseline" else row["name"],
+            f"**{row['name']}**" if row["kind"] != "corpus" else row["name"],
             str(row.get("programs") or ""),
             f"{row['images']:,}" if row.get("images") else "",
-            *(_percent(row["mean"][key], row["std"][key]) for key in metrics),
+            *(_percent(row["mean"][key], row["std"][key]) if key in row["mean"] else "" for key in metrics),
         ]
         if random is not None:
-            delta = 100 * (row["mean"][headline] - random["mean"][headline])
-            cells.append("" if row is random else f"{delta:+.1f}")
+            delta = 100 * (row["mean"][headline] - random["mean"][headline]) if headline in row["mean"] else None
+            cells.append("" if row is random or delta is None else f"{delta:+.1f}")
+        if has_gap:
+            gap = (row.get("gap_closed") or {}).get(headline)
+            cells.append("" if gap is None else _percent(gap["mean"], gap["std"]))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -78,8 +138,12 @@ def write_tables(results: dict[str, Any], out: Path) -> str:
         "",
         f"Pretraining: {results['arch']} at {results['image_size']}x{results['image_size']}, "
         f"{len(seeds)} seed(s) per corpus ({', '.join(map(str, seeds))}); mean ± standard deviation over seeds.",
-        f"Evaluation: frozen features of `{results['dataset']}` "
-        f"({results['n_train']:,} train / {results['n_val']:,} val images), accuracies in %.",
+        f"Evaluation on `{results['dataset']}` ({results['n_val']:,} val images), accuracies in %: "
+        + "; ".join(_protocol_text(protocol) for protocol in results["protocols"])
+        + ".",
+        "Gap closed: (corpus - random) / (real - random) on the headline metric "
+        f"({metric_label(results['headline'])}), per seed, mean ± standard deviation; "
+        "100% matches pretraining on the real images, 0% no pretraining.",
         f"Machine: {machine['platform']}, {on}, torch {machine['torch']}; {results['date']}.",
         f"Time: {results['train_seconds'] / 60:.1f} min of training in all runs; "
         f"{results['seconds']['total'] / 60:.1f} min for the last invocation of the experiment.",
@@ -102,17 +166,22 @@ def write_plots(results: dict[str, Any], out: Path, echo: Callable[[str], None] 
     except ImportError:
         echo("no plots: matplotlib is not installed (pip install 'synthgen[plot]')")
         return []
-    headline = headline_metric(results)
+    headline = results["headline"]
     dataset = Path(results["dataset"].partition(":")[2].rstrip("/")).name or results["dataset"]
-    label = f"{METRIC_LABELS[headline]} on {dataset} (%)"
+    label = f"{metric_label(headline)} on {dataset} (%)"
     rows = results["rows"]
     written = []
 
     figure, axes = plt.subplots(figsize=(6.4, 0.45 * len(rows) + 1.4))
+    rows = [row for row in rows if headline in row["mean"]]
+    colours = {"baseline": "tab:gray", "control": "tab:green", "corpus": "tab:blue"}
     for position, row in enumerate(reversed(rows)):
         mean, std = 100 * row["mean"][headline], row["std"][headline]
-        colour = "tab:gray" if row["kind"] == "baseline" else "tab:blue"
+        colour = colours[row["kind"]]
         axes.errorbar(mean, position, xerr=None if std is None else 100 * std, fmt="o", color=colour, capsize=3)
+        gap = (row.get("gap_closed") or {}).get(headline)
+        if gap is not None:  # the share of the random-to-real gap this corpus closes
+            axes.annotate(f"  {100 * gap['mean']:.0f}% of the gap", (mean, position), fontsize=8, va="center")
     axes.set_yticks(range(len(rows)), [row["name"] for row in reversed(rows)])
     _baseline_lines(axes, rows, headline, vertical=True)
     axes.set_xlabel(label)
@@ -154,6 +223,19 @@ def _save(figure: Any, path: Path) -> Path:
     figure.savefig(path, dpi=120)
     plt.close(figure)
     return path
+
+
+def _protocol_text(protocol: dict[str, Any]) -> str:
+    probes = ", ".join(protocol["probes"])
+    if protocol["labels_per_class"] is not None:
+        labels = f"{protocol['labels_per_class']} labelled images per class"
+    elif protocol.get("limit_train"):
+        labels = f"{protocol['limit_train']:,} labelled images"
+    else:
+        labels = "all labelled train images"
+    tuned = protocol.get("finetune")
+    recipe = f" (fine-tuned {tuned['epochs']} epochs at lr {tuned['lr']:g})" if tuned else ""
+    return f"{probes} on {labels}{recipe}"
 
 
 def _percent(mean: float, std: float | None) -> str:

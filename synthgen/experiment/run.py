@@ -13,6 +13,7 @@ Everything lands in one folder, and every stage picks up where an earlier invoca
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import json
 import os
@@ -27,9 +28,13 @@ import torch
 
 from synthgen import __version__
 from synthgen.evaluate.run import evaluate, summary_line
-from synthgen.experiment.config import CorpusEntry, Experiment, ExperimentError
-from synthgen.experiment.report import metrics_of, summarise, write_plots, write_tables
+from synthgen.errors import CorpusError
+from synthgen.evaluate.datasets import TooFewPerClass, load_dataset
+from synthgen.evaluate.monitor import build_monitor
+from synthgen.experiment.config import CorpusEntry, EvalSection, Experiment, ExperimentError, Protocol
+from synthgen.experiment.report import gap_closed, headline_metric, metrics_of, summarise, write_plots, write_tables
 from synthgen.export.storage import Destination
+from synthgen.realdata import dataset_recipe, holding_selections
 from synthgen.recipe import Recipe, load_recipe
 from synthgen.render import recorded_recipe, render_corpus
 from synthgen.schema import read_yaml_mapping
@@ -49,6 +54,7 @@ class PlannedCorpus:
     folder: Path
     programs: int | None
     configs: dict[int, TrainConfig]  # by training seed
+    control: bool = False  # the real-data control (imported), not a synthetic corpus
 
 
 def run_experiment(
@@ -61,7 +67,15 @@ def run_experiment(
     """Run (or finish) the study in `out_dir`; returns the results that results.json holds."""
     out = Path(out_dir).resolve()
     started = time.perf_counter()
-    # Everything is validated before the first image is rendered.
+    with holding_selections():  # the control's images, read once to plan it, serve its render
+        return _run(experiment, out, started, progress, echo)
+
+
+def _run(
+    experiment: Experiment, out: Path, started: float, progress: bool, echo: Callable[[str], None]
+) -> dict[str, Any]:
+    # Everything is validated before the first image is rendered: the evaluation data first.
+    check_evaluation(experiment)
     corpora = plan_corpora(experiment, out)
     out.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
@@ -79,15 +93,20 @@ def run_experiment(
         for corpus in corpora:
             for seed, config in corpus.configs.items():
                 echo(f"train {corpus.name} (seed {seed})")
-                trained[corpus.name, seed] = _train(config, out / "runs" / f"{corpus.name}-seed{seed}", progress, echo)
+                run_dir = out / "runs" / f"{corpus.name}-seed{seed}"
+                trained[corpus.name, seed] = _train(config, run_dir, progress, echo)
     device = _device(experiment.eval.device)
     first = corpora[0].configs[experiment.train.seeds[0]]
     arch, size = first.model.arch, first.augment.size
     evaluator = _Evaluator(experiment, out, device, echo)
     with _timed(seconds, "eval"):
         rows = [_corpus_row(evaluator, corpus, trained) for corpus in corpora]
-        baselines = {"random": f"random:{arch}@{size}", "pixels": f"pixels@{size}"}
+        baselines = {"random": random_spec(first), "pixels": f"pixels@{size}"}
         rows += [_baseline_row(evaluator, name, baselines[name]) for name in experiment.baselines]
+    headline = headline_metric(experiment.eval)
+    for row in rows:
+        if row["kind"] == "corpus":
+            row["gap_closed"] = {metric: gap_closed(row, rows, metric) for metric in row["mean"]}
     # Every evaluation read the same images: the dataset and its options are the experiment's.
     facts = evaluator.first_report
 
@@ -103,6 +122,8 @@ def run_experiment(
         "n_val": facts["n_val"],
         "arch": arch,
         "image_size": size,
+        "protocols": [protocol_facts(protocol, experiment.eval) for protocol in experiment.eval.measured],
+        "headline": headline,
         "rows": rows,
         "train_seconds": round(sum(summary["seconds"] for summary in trained.values()), 1),
         "seconds": {key: round(value, 1) for key, value in seconds.items()}
@@ -131,12 +152,13 @@ def _corpus_row(
     runs = []
     for seed in evaluator.experiment.train.seeds:
         summary = trained[corpus.name, seed]
-        report = evaluator(f"{corpus.name}-seed{seed}", summary["run"])
-        facts = {key: summary.get(key) for key in ("steps", "seconds", "images_per_s", "final_loss", "bad_samples")}
-        runs.append({"seed": seed, "run": summary["run"], "train": facts, "metrics": metrics_of(report)})
+        metrics = evaluator(f"{corpus.name}-seed{seed}", summary["run"])
+        keys = ("steps", "seconds", "images_per_s", "final_loss", "bad_samples", "monitor_knn_top1")
+        facts = {key: summary.get(key) for key in keys if key in summary}
+        runs.append({"seed": seed, "run": summary["run"], "train": facts, "metrics": metrics})
     return {
         "name": corpus.name,
-        "kind": "corpus",
+        "kind": "control" if corpus.control else "corpus",
         "recipe": corpus.recipe_path,
         "corpus": str(corpus.folder),
         "recipe_sha256": corpus.recipe.sha256,
@@ -153,9 +175,18 @@ def _baseline_row(evaluator: _Evaluator, name: str, checkpoint: str) -> dict[str
     seeds = experiment.train.seeds if name == "random" else [experiment.eval.seed]
     runs = []
     for seed in seeds:
-        report = evaluator(f"{name}-seed{seed}", checkpoint, init_seed=seed)
-        runs.append({"seed": seed, "metrics": metrics_of(report)})
+        # Raw pixels have no weights to fine-tune: that protocol's cells stay empty for them.
+        metrics = evaluator(f"{name}-seed{seed}", checkpoint, init_seed=seed, finetune=name != "pixels")
+        runs.append({"seed": seed, "metrics": metrics})
     return {"name": name, "kind": "baseline", "checkpoint": checkpoint, "runs": runs, **summarise(runs)}
+
+
+def random_spec(config: TrainConfig) -> str:
+    """The untrained network that a run of `config` starts from, as an eval checkpoint spec
+    (`random:resnet18@32?stem=cifar&width=16`): the same architecture, stem and width."""
+    size = config.augment.size or config.data.image_size or 64
+    options = "&".join(f"{key}={value}" for key, value in config.model.backbone_options(size).items())
+    return f"random:{config.model.arch}@{size}" + (f"?{options}" if options else "")
 
 
 def plan_corpora(experiment: Experiment, out: Path) -> list[PlannedCorpus]:
@@ -164,7 +195,10 @@ def plan_corpora(experiment: Experiment, out: Path) -> list[PlannedCorpus]:
 
 
 def _plan(entry: CorpusEntry, experiment: Experiment, out: Path) -> PlannedCorpus:
-    recipe = load_recipe(entry.recipe, settings={**experiment.render.set, **entry.set})
+    if entry.dataset is not None:
+        recipe = _control_recipe(entry.dataset, experiment)
+    else:
+        recipe = load_recipe(entry.recipe, settings={**experiment.render.set, **entry.set})
     source_class(recipe.source.kind).check(recipe)
     folder = out / "corpora" / entry.name
     configs = {
@@ -173,7 +207,30 @@ def _plan(entry: CorpusEntry, experiment: Experiment, out: Path) -> PlannedCorpu
         )
         for seed in experiment.train.seeds
     }
-    return PlannedCorpus(entry.name, recipe, entry.recipe, folder, entry.programs or _count_programs(recipe), configs)
+    origin = entry.recipe or f"dataset {entry.dataset}"
+    return PlannedCorpus(entry.name, recipe, origin, folder, entry.programs or _count_programs(recipe), configs,
+                         control=entry.is_control)  # fmt: skip
+
+
+# The render settings that a real-data control takes over (the rest describe a synthetic family).
+_CONTROL_SETTINGS = {"count", "image.size", "shard.samples"}
+
+
+def _control_recipe(spec: str, experiment: Experiment) -> Recipe:
+    """The recipe that imports the train split of `spec` as the real-data control: as many images
+    as the synthetic corpora have samples (`render.set.count`; all of the split without it), at
+    the study's image size, drawn with the evaluation's seed (so the split is the one `eval` uses)."""
+    settings = experiment.render.set
+    size = settings.get("image.size")
+    return dataset_recipe(
+        spec,
+        split="train",
+        limit=settings.get("count"),
+        size=size if isinstance(size, int) else None,
+        seed=experiment.eval.seed,
+        shard_samples=settings.get("shard.samples", 1000),
+        name=f"{experiment.name}-real",
+    )
 
 
 def _check_same_recipe(corpus: PlannedCorpus) -> None:
@@ -211,7 +268,8 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, echo: Callable[[s
             if summary.get("finished"):
                 echo(f"  reusing the finished run {run_dir}")
                 return summary
-    summary = train(config, run_dir, resume=checkpoint_path(run_dir, LAST).is_file(), progress=progress)
+    resume = checkpoint_path(run_dir, LAST).is_file()
+    summary = train(config, run_dir, resume=resume, progress=progress, monitor=build_monitor(config))
     if summary["interrupted"]:
         raise KeyboardInterrupt
     if summary["final_loss"] is None:  # resumed at its last step: it only had to write its summary
@@ -222,32 +280,77 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, echo: Callable[[s
 
 
 class _Evaluator:
-    """`synthgen eval` of one checkpoint with the experiment's data and probes; each report is
-    written to OUT/evals/LABEL.json."""
+    """`synthgen eval` of one checkpoint under each of the experiment's protocols; each report is
+    written to OUT/evals/LABEL.json (LABEL@N.json for N labels per class). Returns the metrics of
+    all protocols together, each suffixed with its protocol's `@N`."""
 
     def __init__(self, experiment: Experiment, out: Path, device: str, echo: Callable[[str], None]) -> None:
         self.experiment, self.out, self.device, self.echo = experiment, out, device, echo
         self.first_report: dict[str, Any] = {}
 
-    def __call__(self, label: str, checkpoint: str, init_seed: int | None = None) -> dict[str, Any]:
+    def __call__(self, label: str, checkpoint: str, init_seed: int | None = None, finetune: bool = True) -> dict[str, float]:
         spec = self.experiment.eval
-        options = {"limit_train": spec.limit_train, "limit_val": spec.limit_val}
-        report = evaluate(
-            checkpoint,
-            spec.dataset,
-            probes=spec.probes,
-            cache_dir=self.out / "features",
-            dataset_options={key: value for key, value in options.items() if value is not None},
-            device=self.device,
-            seed=spec.seed,
-            init_seed=init_seed,
-        )
-        path = self.out / "evals" / f"{label}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(report, indent=2) + "\n")
-        self.echo(f"eval {label}: {summary_line(report).split(': ', 1)[1]}")
-        self.first_report = self.first_report or report
-        return report
+        metrics: dict[str, float] = {}
+        for protocol in spec.measured:
+            probes = [probe for probe in protocol.probes if finetune or probe != "finetune"]
+            if not probes:
+                continue
+            report = evaluate(
+                checkpoint,
+                spec.dataset,
+                probes=probes,
+                cache_dir=self.out / "features",
+                dataset_options=_dataset_options(spec, protocol),
+                device=self.device,
+                seed=spec.seed,
+                init_seed=init_seed,
+                labels_per_class=protocol.labels_per_class,
+                finetune=protocol.finetune.settings(),
+            )
+            path = self.out / "evals" / f"{label}{protocol.suffix}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(report, indent=2) + "\n")
+            self.echo(f"eval {label}{protocol.suffix}: {summary_line(report).split(': ', 1)[1]}")
+            self.first_report = self.first_report or report
+            metrics |= {f"{key}{protocol.suffix}": value for key, value in metrics_of(report).items()}
+        return metrics
+
+
+def _dataset_options(spec: EvalSection, protocol: Protocol) -> dict[str, Any]:
+    """The dataset subsets of a protocol: limit_train for all labels (few labels per class are
+    drawn from the whole train split instead), limit_val always."""
+    options = {"limit_val": spec.limit_val}
+    if protocol.labels_per_class is None:
+        options["limit_train"] = spec.limit_train
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def check_evaluation(experiment: Experiment) -> None:
+    """Load the evaluation data as each protocol will (labels and a few images), so that a
+    misspelt dataset or too many labels per class fails before anything is rendered or trained."""
+    spec = experiment.eval
+    for protocol in spec.measured:
+        options = {**_dataset_options(spec, protocol), "limit_val": 1, "seed": spec.seed}
+        if protocol.labels_per_class is not None:
+            options["train_per_class"] = protocol.labels_per_class
+        else:
+            options["limit_train"] = 1
+        try:
+            load_dataset(spec.dataset, **options)
+        except TooFewPerClass as err:
+            raise ExperimentError(f"eval.protocols: labels_per_class {protocol.labels_per_class}: {err}") from None
+        except CorpusError as err:
+            raise ExperimentError(f"eval.dataset: {err}") from None
+
+
+def protocol_facts(protocol: Protocol, spec: EvalSection) -> dict[str, Any]:
+    """What a protocol measured, for results.json and the table's heading."""
+    facts: dict[str, Any] = {"probes": protocol.probes, "labels_per_class": protocol.labels_per_class}
+    if protocol.labels_per_class is None:
+        facts["limit_train"] = spec.limit_train
+    if "finetune" in protocol.probes:
+        facts["finetune"] = dataclasses.asdict(protocol.finetune.settings())
+    return facts
 
 
 def _device(choice: str) -> str:

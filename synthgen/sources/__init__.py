@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Union
 
 from pydantic import Field
 
+from synthgen.sources.dataset import DatasetSourceConfig
 from synthgen.sources.diffusion.config import DiffusionSourceConfig
 from synthgen.sources.gan.config import GanSourceConfig
 from synthgen.sources.noise.config import NoiseSourceConfig
@@ -26,9 +27,11 @@ SOURCES: dict[str, str] = {
     "noise": "synthgen.sources.noise.source:NoiseSource",
     "diffusion": "synthgen.sources.diffusion.source:DiffusionSource",
     "gan": "synthgen.sources.gan.source:GanSource",
+    # Outside this package: it reads data with synthgen.evaluate (see synthgen/sources/dataset.py).
+    "dataset": "synthgen.realdata:DatasetSource",
 }
 
-SOURCE_CONFIGS = (ShaderSourceConfig, NoiseSourceConfig, DiffusionSourceConfig, GanSourceConfig)
+SOURCE_CONFIGS = (ShaderSourceConfig, NoiseSourceConfig, DiffusionSourceConfig, GanSourceConfig, DatasetSourceConfig)
 # The recipe's `source` section: the config model of the family its `kind` names.
 SourceConfig = Annotated[Union[SOURCE_CONFIGS], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
 

@@ -14,14 +14,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from synthgen.errors import RecipeError
 from synthgen.recipe import apply_override, canonical_json, format_validation_error, set_key
 from synthgen.schema import StrictModel, read_yaml_mapping
 from synthgen.train.augment import AugmentConfig
 from synthgen.train.methods import METHODS, MethodConfig, SimCLRConfig
-from synthgen.train.models import BACKBONES
+from synthgen.train.models import BACKBONES, RESNETS, resolve_stem
 from synthgen.train.optim import OptimConfig
 
 
@@ -61,6 +61,10 @@ class DataConfig(StrictModel):
 
 class ModelConfig(StrictModel):
     arch: str = "resnet18"
+    # ResNets only. auto: the CIFAR stem (3x3 stride 1, no max-pool) below 64 px, else ImageNet's.
+    stem: Literal["auto", "cifar", "imagenet"] = "auto"
+    # ResNets only: channels of the first stage (torchvision's 64), doubled at each stage.
+    width: int | None = Field(default=None, ge=1, le=1024)
 
     @field_validator("arch")
     @classmethod
@@ -69,11 +73,45 @@ class ModelConfig(StrictModel):
             raise ValueError(f"unknown architecture {value!r}; known: {', '.join(BACKBONES)}")
         return value
 
+    @model_validator(mode="after")
+    def _resnet_options(self) -> ModelConfig:
+        if self.arch not in RESNETS:
+            if self.stem != "auto":
+                raise ValueError(f"stem: applies to ResNets only, not to {self.arch}")
+            if self.width is not None:
+                raise ValueError(f"width: applies to ResNets only, not to {self.arch}")
+        return self
+
+    def backbone_options(self, image_size: int) -> dict[str, Any]:
+        """build_backbone's keyword arguments for inputs of side `image_size`, resolved (`auto`
+        becomes the stem it means there): what the exported backbone records."""
+        if self.arch not in RESNETS:
+            return {}
+        return {"stem": resolve_stem(self.arch, image_size, self.stem), "width": self.width or 64}
+
 
 class CheckpointConfig(StrictModel):
     every_epochs: int = Field(default=10, ge=1)
     # Also save `last` every N steps (long epochs on machines that may be taken away).
     every_steps: int | None = Field(default=None, ge=1)
+
+
+class MonitorConfig(StrictModel):
+    """An online kNN probe during pretraining (synthgen/evaluate/monitor.py): it only watches, so it
+    may change between a run and its resumption, and is left out of the config's sha256."""
+
+    # An eval dataset SPEC (imagefolder:PATH, wds:URL, idx:DIR), loaded once before training.
+    dataset: str = Field(min_length=1)
+    # Steps between two measures (default: at the end of every epoch); the last step is always measured.
+    every: int | None = Field(default=None, ge=1)
+    # Labelled images in the kNN bank, drawn per class from the train split; limit // 4 (at least
+    # one) more from the val split are the images classified.
+    limit: int = Field(default=2000, ge=1)
+    k: int = Field(default=20, ge=1)
+
+
+class EvalConfig(StrictModel):
+    monitor: MonitorConfig | None = None
 
 
 class TrainConfig(StrictModel):
@@ -91,12 +129,16 @@ class TrainConfig(StrictModel):
     compile: bool = False
     checkpoint: CheckpointConfig = CheckpointConfig()
     log_every: int = Field(default=10, ge=1)
+    eval: EvalConfig = EvalConfig()
 
     def resolved(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
     def sha256(self) -> str:
-        return hashlib.sha256(canonical_json(self.resolved())).hexdigest()
+        # Without `eval`: watching a run does not change what it computes (and configs without a
+        # monitor keep the sha256 they had before the section existed).
+        computed = {key: value for key, value in self.resolved().items() if key != "eval"}
+        return hashlib.sha256(canonical_json(computed)).hexdigest()
 
 
 def load_train_config(

@@ -11,11 +11,12 @@ so a run resumed from a checkpoint takes exactly the steps the uninterrupted run
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from synthgen.train.checkpoints import (
     save_checkpoint,
 )
 from synthgen.train.config import ConfigError, TrainConfig
+from synthgen.train.curves import METRICS, write_curves
 from synthgen.train.data import DataError, ShardStream, TrainCorpus, ViewPolicy, make_loader, open_corpus
 from synthgen.train.live import LiveCorpus
 from synthgen.train.methods import build_method
@@ -47,12 +49,17 @@ from synthgen.train.models import build_backbone
 from synthgen.train.optim import build_optimizer, lr_at, set_lr
 from synthgen.train.recording import StreamRecorder
 
-METRICS = "metrics.jsonl"
 CONFIG = "config.yaml"
 SUMMARY = "summary.json"
 # Settings that may change between a run and its resumption: they do not change what is computed
 # (the number of loader workers does: it fixes which worker reads which shards).
-_RUN_ONLY = {("data", "storage_options"), ("data", "live_check_every"), ("log_every",), ("checkpoint",)}
+# The monitor (`eval`) only watches the run, so it may change too.
+_RUN_ONLY = {("data", "storage_options"), ("data", "live_check_every"), ("log_every",), ("checkpoint",), ("eval",)}
+# Measures a backbone during training: called with it and the step, returns figures for metrics.jsonl
+# (synthgen.evaluate.monitor.build_monitor makes one; train/ may not import evaluate/).
+Monitor = Callable[[nn.Module, int], dict[str, float]]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,11 @@ class Trainer:
         self.image_size = config.data.image_size or corpora[0].image_size[0]
         self.crop_size = config.augment.size or self.image_size
         torch.manual_seed(config.seed)  # the same initial weights on every rank
-        self.method = build_method(build_backbone(config.model.arch, self.crop_size), config.method)
+        # The stem and width as resolved for this input size: exported with the backbone, so that
+        # `eval` rebuilds exactly this network.
+        self.backbone_options = config.model.backbone_options(self.crop_size)
+        backbone = build_backbone(config.model.arch, self.crop_size, **self.backbone_options)
+        self.method = build_method(backbone, config.method)
         _check_fit(config, self.method, corpora, process)
         self.method.to(process.device)
         if config.channels_last:
@@ -190,6 +201,7 @@ class Trainer:
             self.method.backbone,
             {
                 "arch": self.config.model.arch,
+                **self.backbone_options,
                 "image_size": self.crop_size,
                 "feature_dim": self.method.backbone.feature_dim,
                 "mean": list(self.config.augment.mean),
@@ -208,13 +220,20 @@ def train(
     resume: bool = False,
     stop_after: int | None = None,
     progress: bool = True,
+    monitor: Monitor | None = None,
 ) -> dict[str, Any]:
     """Train as `config` says, writing the run folder; returns the run's summary.
 
     `stop_after` ends this invocation after that many steps (saving `last`), as a time-limited
-    cluster job would; `resume` continues from `last` with the same configuration.
+    cluster job would; `resume` continues from `last` with the same configuration. `monitor`
+    measures the backbone on the main process at the steps `config.eval.monitor` says (other ranks
+    pass None): its figures join that step's line of metrics.jsonl, the last ones the summary.
     """
+    if monitor is not None and config.eval.monitor is None:
+        raise ConfigError("eval.monitor: train() got a monitor but the config has no eval.monitor to say when it runs")
     process = start_process()
+    if process.main and config.eval.monitor is not None and monitor is None:
+        logger.warning("eval.monitor is set but train() got no monitor to run (build one with build_monitor)")
     run_dir = Path(run_dir)
     last = checkpoint_path(run_dir, LAST)
     if resume and not last.is_file():
@@ -266,6 +285,20 @@ def train(
         trainer.export(run_dir / BACKBONE, step)
 
     log = _MetricsLog(run_dir / METRICS, process, resume)
+    # Every rank knows the monitor's steps from the config, and writes a log line at each (a line's
+    # reductions are collectives); the main process adds the monitor's figures to it.
+    every = None if config.eval.monitor is None else config.eval.monitor.every or steps_per_epoch
+    monitored: dict[str, float] = {}  # the last figures, for the summary
+
+    def measure(step: int) -> dict[str, float]:
+        if monitor is None or not process.main:
+            return {}
+        clock = time.perf_counter()
+        figures = monitor(trainer.method.backbone, step)
+        log.since += time.perf_counter() - clock  # images_per_s counts training time only
+        monitored.update(figures)
+        return figures
+
     bar = _progress_bar(total_steps, start_step, enabled=progress and process.main)
     step = start_step
     started = time.perf_counter()
@@ -283,9 +316,12 @@ def train(
             loss, metrics = trainer.step(step, batch)
             step += 1
             log.add(loss, metrics, batch, batch["images"].shape[0] * batch["images"].shape[1])
-            if step % config.log_every == 0 or step == total_steps:
-                record = log.write(step, step / steps_per_epoch, trainer.optimizer.param_groups[0]["lr"])
-                bar.set_postfix(loss=f"{record['loss']:.4f}", img_s=f"{record['images_per_s']:.0f}")
+            watch = every is not None and (step % every == 0 or step == total_steps)
+            if watch or step % config.log_every == 0 or step == total_steps:
+                figures = measure(step) if watch else {}
+                record = log.write(step, step / steps_per_epoch, trainer.optimizer.param_groups[0]["lr"], figures)
+                shown = {key.removeprefix("monitor_"): f"{value:.3f}" for key, value in monitored.items()}
+                bar.set_postfix(loss=f"{record['loss']:.4f}", img_s=f"{record['images_per_s']:.0f}", **shown)
             bar.update(1)
             save_every = config.checkpoint.every_steps
             if step % steps_per_epoch == 0 or (save_every and step % save_every == 0):
@@ -318,9 +354,14 @@ def train(
         "bad_samples": log.last.get("bad_samples", 0),
         "bad_shards": log.last.get("bad_shards", 0),
         "backbone": str(run_dir / BACKBONE),
+        **monitored,
     }
     if process.main:
         (run_dir / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
+        try:
+            write_curves(run_dir)
+        except Exception as err:  # a figure that fails to draw must not fail a run whose results are saved
+            logger.warning("no curves.png: %s", err)
     return summary
 
 
@@ -459,7 +500,7 @@ class _MetricsLog:
         self.bad_samples += int(batch["bad_samples"])
         self.bad_shards += int(batch["bad_shards"])
 
-    def write(self, step: int, epoch: float, lr: float) -> dict[str, Any]:
+    def write(self, step: int, epoch: float, lr: float, extra: dict[str, float] | None = None) -> dict[str, Any]:
         # One reduction per log line, not per step: the device never waits for the host in between.
         device = self.losses[0].device
         means = [torch.stack(self.losses).mean()] + [
@@ -485,6 +526,7 @@ class _MetricsLog:
             "data_wait": round(values[-3] / self.process.world_size / max(seconds, 1e-9), 4),
             "bad_samples": int(values[-2]),  # totals so far, all processes
             "bad_shards": int(values[-1]),
+            **(extra or {}),
         }
         self.last = record
         if self.process.main:

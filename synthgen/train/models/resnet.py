@@ -10,11 +10,27 @@ convolutions, BatchNorm weight 1 and bias 0, optionally zeroed last BatchNorm of
 As a backbone (`num_classes=0`, the default) there is no `fc` at all and `forward` returns the
 globally average-pooled features [N, feature_dim]; with `num_classes > 0` it is torchvision's
 classifier and `forward` returns logits.
+
+Two departures for small images, both off by default (the defaults build torchvision's model):
+- `stem="cifar"`: a 3x3 stride-1 `conv1` and no max-pool, as ResNets for CIFAR-sized inputs are
+  built (He et al. 2016, section 4.2; solo-learn's CIFAR setting). The ImageNet stem (7x7 stride 2,
+  then a stride-2 max-pool) divides the side by 4 before the first block, so a 32x32 image is 8x8
+  there and 1x1 at the end; the CIFAR stem keeps 32x32 into `layer1` and ends at 4x4. Keys stay
+  torchvision's (`maxpool` simply has no parameters), though `conv1.weight` is 3x3, not 7x7.
+- `width`: channels of the first stage (torchvision: 64), doubled at each stage as usual. A
+  CIFAR stem costs about 16 times the compute of the ImageNet stem at the same input size;
+  `width=16` pays that back (compute scales with the square of the width), which is what makes a
+  32-pixel ResNet-18 with a CIFAR stem trainable on a laptop CPU.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 from torch import Tensor, nn
+
+STEMS = ("imagenet", "cifar")
+Stem = Literal["imagenet", "cifar"]
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
@@ -77,6 +93,7 @@ class ResNet(nn.Module):
 
     `block` is `BasicBlock` or `Bottleneck`, `layers` the number of blocks per stage ([2, 2, 2, 2]
     for ResNet-18, [3, 4, 6, 3] for ResNet-50). `num_classes=0` builds the backbone without `fc`.
+    `stem` and `width`: see the module docstring.
     """
 
     def __init__(
@@ -85,21 +102,32 @@ class ResNet(nn.Module):
         layers: list[int],
         num_classes: int = 0,
         zero_init_residual: bool = False,
+        stem: Stem = "imagenet",
+        width: int = 64,
     ) -> None:
         super().__init__()
         if len(layers) != 4:
             raise ValueError(f"a ResNet has 4 stages, got layers={layers}")
-        self.inplanes = 64
-        self.conv1 = nn.Conv2d(3, self.inplanes, kernel_size=7, stride=2, padding=3, bias=False)
-        self.bn1 = nn.BatchNorm2d(self.inplanes)
+        if stem not in STEMS:
+            raise ValueError(f"unknown stem {stem!r}; known stems: {', '.join(STEMS)}")
+        if width < 1:
+            raise ValueError(f"width must be at least 1, got {width}")
+        self.stem, self.width = stem, width
+        self.inplanes = width
+        if stem == "cifar":
+            self.conv1 = nn.Conv2d(3, width, kernel_size=3, stride=1, padding=1, bias=False)
+            self.maxpool: nn.Module = nn.Identity()
+        else:
+            self.conv1 = nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False)
+            self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.bn1 = nn.BatchNorm2d(width)
         self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        self.layer1 = self._make_layer(block, 64, layers[0])
-        self.layer2 = self._make_layer(block, 128, layers[1], stride=2)
-        self.layer3 = self._make_layer(block, 256, layers[2], stride=2)
-        self.layer4 = self._make_layer(block, 512, layers[3], stride=2)
+        self.layer1 = self._make_layer(block, width, layers[0])
+        self.layer2 = self._make_layer(block, 2 * width, layers[1], stride=2)
+        self.layer3 = self._make_layer(block, 4 * width, layers[2], stride=2)
+        self.layer4 = self._make_layer(block, 8 * width, layers[3], stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.feature_dim: int = 512 * block.expansion
+        self.feature_dim: int = 8 * width * block.expansion
         # No `fc` module at all for a backbone (rather than nn.Identity) so that the state dict has no
         # `fc.` keys and loads into torchvision's model with strict=False and nothing unexpected.
         self.fc = nn.Linear(self.feature_dim, num_classes) if num_classes > 0 else None
@@ -141,9 +169,9 @@ class ResNet(nn.Module):
         return x if self.fc is None else self.fc(x)
 
 
-def resnet18(num_classes: int = 0, zero_init_residual: bool = False) -> ResNet:
-    return ResNet(BasicBlock, [2, 2, 2, 2], num_classes=num_classes, zero_init_residual=zero_init_residual)
+def resnet18(num_classes: int = 0, zero_init_residual: bool = False, stem: Stem = "imagenet", width: int = 64) -> ResNet:
+    return ResNet(BasicBlock, [2, 2, 2, 2], num_classes, zero_init_residual, stem, width)
 
 
-def resnet50(num_classes: int = 0, zero_init_residual: bool = False) -> ResNet:
-    return ResNet(Bottleneck, [3, 4, 6, 3], num_classes=num_classes, zero_init_residual=zero_init_residual)
+def resnet50(num_classes: int = 0, zero_init_residual: bool = False, stem: Stem = "imagenet", width: int = 64) -> ResNet:
+    return ResNet(Bottleneck, [3, 4, 6, 3], num_classes, zero_init_residual, stem, width)
