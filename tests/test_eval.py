@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 from click.testing import CliRunner
 
 from synthgen.cli import cli
@@ -81,3 +82,38 @@ def test_bad_checkpoints_and_probes_are_one_line_errors(shader_corpus: Path, tmp
     (tmp_path / "fake.safetensors").write_bytes(b"garbage")
     with pytest.raises(CheckpointError, match="not a readable safetensors backbone"):
         evaluate(str(tmp_path / "fake.safetensors"), f"wds:{shader_corpus}")
+
+
+def test_a_cifar_stem_backbone_round_trips_through_eval(shader_corpus: Path, tmp_path: Path):
+    from synthgen.evaluate.features import load_encoder
+    from synthgen.train.checkpoints import read_backbone
+
+    run = tmp_path / "run"
+    # `stem: auto` at 16 px is the CIFAR stem; the metadata records what auto resolved to.
+    settings = [s for s in FAST if not s.startswith(("model.stem", "augment.size"))]
+    config = load_train_config(None, ["epochs=1", *settings, "augment.size=16", "model.width=8"], [str(shader_corpus)])
+    train(config, run, stop_after=1, progress=False)
+    tensors, info = read_backbone(run / "backbone.safetensors")
+    assert info["stem"] == "cifar" and info["width"] == 8 and info["feature_dim"] == 64
+    encoder = load_encoder(str(run))
+    assert encoder.model.stem == "cifar" and encoder.model.width == 8
+    assert all(torch.equal(encoder.model.state_dict()[key], value) for key, value in tensors.items())
+    report = evaluate(str(run), f"wds:{shader_corpus}", cache_dir=tmp_path / "cache", probes=["knn"])
+    assert report["feature_dim"] == 64
+    # The matching untrained network, named as the experiment's random baseline names it.
+    baseline = load_encoder("random:resnet18@16?width=8")
+    assert baseline.model.stem == "cifar" and baseline.identity == "random-resnet18-16-stemcifar-width8-seed0"
+    assert load_encoder("random:resnet18@16?stem=imagenet").model.stem == "imagenet"
+
+
+def test_a_backbone_exported_before_stems_existed_loads_with_the_imagenet_stem(trained_run: Path, tmp_path: Path):
+    from safetensors.torch import save_file
+
+    from synthgen.evaluate.features import load_encoder
+    from synthgen.train.checkpoints import read_backbone
+
+    tensors, info = read_backbone(trained_run / "backbone.safetensors")
+    old = {key: json.dumps(value) for key, value in info.items() if key not in ("stem", "width")}
+    save_file(tensors, str(tmp_path / "old.safetensors"), metadata=old)
+    model = load_encoder(str(tmp_path / "old.safetensors")).model
+    assert model.stem == "imagenet" and model.width == 64

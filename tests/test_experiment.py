@@ -209,8 +209,10 @@ def test_shipped_experiments_are_valid(tmp_path: Path):
         planned = plan_corpora(load_experiment(path), tmp_path)
         assert planned and all(corpus.configs for corpus in planned), path
     scaling = plan_corpora(load_experiment(REPO / "recipes" / "experiments" / "program-scaling.yaml"), tmp_path)
-    assert [corpus.programs for corpus in scaling] == [1, 16, 256]
-    assert len({corpus.recipe.count * corpus.recipe.views for corpus in scaling}) == 1  # same number of images
+    assert [corpus.programs for corpus in scaling if not corpus.control] == [1, 16, 256]
+    # The same number of images in every corpus, the real-data control's included.
+    assert [corpus.name for corpus in scaling if corpus.control] == ["real"]
+    assert len({corpus.recipe.count * corpus.recipe.views for corpus in scaling}) == 1
 
 
 def test_a_nested_setting_changes_one_key_and_keeps_the_rest(tmp_path: Path):

@@ -248,3 +248,42 @@ def test_vit_attention_matches_explicit_formula() -> None:
     weights = torch.softmax(q @ k.transpose(-2, -1) / 4**0.5, dim=-1)
     expected = attn.proj((weights @ v).transpose(1, 2).reshape(2, 5, 8))
     torch.testing.assert_close(attn(x), expected)
+
+
+def _spatial_after_stem(model: ResNet, side: int) -> tuple[int, int]:
+    x = torch.zeros(1, 3, side, side)
+    return tuple(model.maxpool(model.relu(model.bn1(model.conv1(x)))).shape[-2:])
+
+
+def test_the_cifar_stem_keeps_the_spatial_size_into_the_first_block() -> None:
+    cifar, imagenet = resnet18(stem="cifar"), resnet18()
+    assert _spatial_after_stem(cifar, 32) == (32, 32) and _spatial_after_stem(imagenet, 32) == (8, 8)
+    assert tuple(cifar.layer4(cifar.layer3(cifar.layer2(cifar.layer1(torch.zeros(1, 64, 32, 32))))).shape[-2:]) == (4, 4)
+    assert cifar.conv1.weight.shape == (64, 3, 3, 3) and isinstance(cifar.maxpool, nn.Identity)
+    # torchvision's keys either way: the max-pool holds no parameters.
+    assert set(cifar.state_dict()) == set(imagenet.state_dict())
+
+
+@pytest.mark.parametrize(("factory", "expansion"), [(resnet18, 1), (resnet50, 4)])
+def test_width_scales_every_stage(factory: Callable[..., ResNet], expansion: int) -> None:
+    narrow = factory(stem="cifar", width=16)
+    assert narrow.feature_dim == 8 * 16 * expansion
+    assert narrow(torch.randn(2, 3, 16, 16)).shape == (2, 8 * 16 * expansion)
+    assert narrow.layer1[0].conv1.in_channels == 16 and narrow.layer4[-1].conv1.in_channels == 128 * expansion
+    # Compute grows with the square of the width: a quarter of the channels, about 1/16 of the weights.
+    full = sum(p.numel() for p in factory().parameters())
+    assert sum(p.numel() for p in narrow.parameters()) < full / 12
+
+
+def test_auto_picks_the_cifar_stem_below_64_pixels_and_other_archs_take_no_stem() -> None:
+    from synthgen.train.models import resolve_stem
+
+    assert resolve_stem("resnet18", 32, "auto") == "cifar" and resolve_stem("resnet50", 64, "auto") == "imagenet"
+    assert resolve_stem("resnet18", 32, None) == "imagenet"  # torchvision's, for callers that name none
+    assert resolve_stem("vit_s16", 32, "auto") is None
+    with pytest.raises(ValueError, match="applies to ResNets only"):
+        build_backbone("vit_s16", 32, stem="cifar")
+    with pytest.raises(ValueError, match="applies to ResNets only"):
+        build_backbone("alexnet_small", 64, width=16)
+    with pytest.raises(ValueError, match="unknown stem 'tiny'"):
+        build_backbone("resnet18", 32, stem="tiny")

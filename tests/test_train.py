@@ -152,6 +152,10 @@ def test_config_errors_name_the_field(shader_corpus: Path, tmp_path: Path):
         load_train_config(None, ["model.arch=resnet7"], [str(shader_corpus)])
     with pytest.raises(ConfigError, match=r"no training data"):
         load_train_config(None, [], [])
+    with pytest.raises(ConfigError, match=r"model: stem: applies to ResNets only, not to vit_s16"):
+        load_train_config(None, ["model.arch=vit_s16", "model.stem=cifar"], [str(shader_corpus)])
+    with pytest.raises(ConfigError, match=r"model.stem: Input should be 'auto', 'cifar' or 'imagenet'"):
+        load_train_config(None, ["model.stem=tiny"], [str(shader_corpus)])
     bad = tmp_path / "train.yaml"
     bad.write_text("model: !!python/object/apply:os.system ['true']\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
