@@ -38,7 +38,7 @@ from torch import nn
 
 from synthgen.evaluate.datasets import LabelledData
 from synthgen.evaluate.features import Encoder, encoder_input
-from synthgen.evaluate.probes import _accuracy
+from synthgen.evaluate.probes import topk_accuracy
 from synthgen.sources.threads import torch_threads
 from synthgen.train.optim import OptimConfig, build_optimizer, lr_at, set_lr
 
@@ -150,8 +150,8 @@ def finetune_probe(
         logits = _val_logits(tuned, head, data, device)
     val_y = torch.from_numpy(data.val.labels).to(device)
     report = {
-        "top1": _accuracy(logits, val_y, 1),
-        "top5": _accuracy(logits, val_y, 5),
+        "top1": topk_accuracy(logits, val_y, 1),
+        "top5": topk_accuracy(logits, val_y, 5),
         "train_loss": epoch_losses[-1],
         "epoch_losses": [round(value, 6) for value in epoch_losses],
         "settings": dataclasses.asdict(settings),

@@ -98,7 +98,7 @@ def linear_probe(
         for decay in decays:
             *params, iterations = _fit_softmax(fit_x, fit_y, num_classes, decay, max_iter, params)
             start_params[decay] = params
-            top1 = _accuracy(_logits(held_x, params), held_y, 1)
+            top1 = topk_accuracy(_logits(held_x, params), held_y, 1)
             curve.append({"weight_decay": decay, "top1": top1, "iterations": iterations})
         del fit_x, fit_y, held_x, held_y
         # max() keeps the first of equals; the curve runs strongest first, so ties go to the larger decay.
@@ -109,8 +109,8 @@ def linear_probe(
     *params, iterations = _fit_softmax(train_x, train_y, num_classes, chosen, max_iter, start_params.get(chosen))
     logits = _logits(val_x, params)
     return {
-        "top1": _accuracy(logits, val_y, 1),
-        "top5": _accuracy(logits, val_y, 5),
+        "top1": topk_accuracy(logits, val_y, 1),
+        "top5": topk_accuracy(logits, val_y, 5),
         "weight_decay": chosen,
         "held_out": sorted(curve, key=lambda point: point["weight_decay"]),
         "held_out_fraction": held_out if len(decays) > 1 else 0.0,
@@ -268,8 +268,9 @@ def _correct(scores: torch.Tensor, labels: torch.Tensor, k: int) -> int:
     return int((top == labels[:, None]).any(dim=1).sum())
 
 
-def _accuracy(scores: torch.Tensor, labels: torch.Tensor, k: int) -> float:
+def topk_accuracy(scores: torch.Tensor, labels: torch.Tensor, k: int) -> float:
+    """The share of rows whose label is among the `k` highest scores."""
     return _correct(scores, labels, k) / len(labels)
 
 
-__all__ = ["DEFAULT_KS", "DEFAULT_WEIGHT_DECAYS", "knn_probe", "linear_probe"]
+__all__ = ["DEFAULT_KS", "DEFAULT_WEIGHT_DECAYS", "knn_probe", "linear_probe", "topk_accuracy"]
