@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from synthgen.sources.shader import generator
-from synthgen.sources.shader.generator import LICENCE, generate_program, generate_programs
+from synthgen.sources.shader.generator import LICENCE, builder, fields, generate_program, generate_programs, transforms
 from synthgen.sources.shader.gl import ShaderCompileError, ShaderRenderer
 from synthgen.sources.shader.programs import program_from_glsl
 
@@ -174,3 +174,40 @@ def test_sample_compiles_and_renders_non_degenerate_images():
     finally:
         renderer.close()
     assert len(failures) <= 0.05 * len(sample), "\n".join(failures)
+
+
+def test_every_block_tag_and_name_part_turns_up_in_programs(programs):
+    # Each block declares its tag and name part once; a block whose tag never reaches a program
+    # is dead (or mis-declared).
+    tags = {t for p in programs for t in p.tags}
+    parts = {part for p in programs for part in p.name.split("+")}
+    for block in builder.BLOCKS.values():
+        assert 0.0 <= block.cost < builder.COST_BUDGET, block.name
+        assert not block.tag or block.tag in tags, block.name
+        assert not block.label or any(part.startswith(block.label) or part.endswith(block.label) for part in parts)
+    # only the colour map, tagged by its mode, has no tag of its own
+    assert [b.name for b in builder.BLOCKS.values() if not b.tag] == ["colour"]
+
+
+def test_blocks_and_registry_entries_are_declared_once():
+    with pytest.raises(ValueError, match="block 'polar' is declared twice"):
+        builder.block("polar", tag="polar", cost=0.2)
+    with pytest.raises(ValueError, match="transform 'tile' is declared twice"):
+        transforms.transform("tile", weight=1)(lambda b: None)
+    with pytest.raises(ValueError, match="field 'hex' is declared twice"):
+        fields.field("hex", weight=1, least=0.1)(lambda b: "f0")
+    # The registries' order is drawing order, so part of every program.
+    assert [t.name for t in transforms.TRANSFORMS] == [
+        "scale", "rotate", "translate", "polar", "logpolar", "kaleido",
+        "mirror", "tile", "swirl", "sinewarp", "noisewarp", "fold",
+    ]  # fmt: skip
+    assert [t.name for t in transforms.TRANSFORMS if t.exclusive] == ["polar", "logpolar", "tile", "fold"]
+    assert [f.name for f in fields.FIELDS] == [
+        "noise", "fbm", "worley", "waves", "rings", "spiral", "plasma",
+        "grid", "truchet", "hex", "sdf", "julia", "kaliset", "texture",
+    ]  # fmt: skip
+    for entry in (*transforms.TRANSFORMS, *fields.FIELDS):
+        assert entry.weight > 0, entry.name
+    for f in fields.FIELDS:
+        # every field fits in the budget a program has left after its frame
+        assert 0.0 < f.least < builder.COST_BUDGET - builder.BLOCKS["base"].cost, f.name

@@ -9,7 +9,6 @@ JSON (`{"Shader": {"info": ..., "renderpass": [...]}}`, or a list of such).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import re
 from collections import Counter
@@ -21,28 +20,14 @@ from typing import Any
 
 from synthgen.errors import SourceError
 from synthgen.sources.shader.config import ProgramSetEntry
+from synthgen.sources.shader.generator import generate_programs
+# Re-exported: the program type lives in program.py, which the generator imports too.
+from synthgen.sources.shader.program import ShaderProgram
 
 PROGRAM_SUFFIXES = (".frag", ".glsl")
 # Shadertoy pass types that make a program multi-pass (rendered through buffers we don't run).
 _MULTIPASS_TYPES = {"buffer", "cubemap"}
 _HEADER_LINE = re.compile(r"^\s*//\s*(?P<key>name|tags|licence|license|description)\s*:\s*(?P<value>.*?)\s*$")
-
-
-@dataclass(frozen=True)
-class ShaderProgram:
-    """One program. `id` is stable across machines: `library/001-name`, a path inside its set, or `generated/SEED/N`."""
-
-    id: str
-    code: str
-    name: str = ""
-    tags: tuple[str, ...] = ()
-    licence: str = ""
-    # Where it was read from: a file path, with `#id` for one shader of a Shadertoy list.
-    origin: str = ""
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.code.encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -64,8 +49,6 @@ def load_program_set(entries: Sequence[ProgramSetEntry]) -> ProgramSet:
             if entry.builtin == "starter":
                 found.programs = [p for p in found.programs if "starter" in p.tags]
         elif entry.generate is not None:
-            from synthgen.sources.shader.generator import generate_programs
-
             found.programs = generate_programs(entry.generate, entry.seed or 0)
         else:
             path = Path(entry.path or "")
