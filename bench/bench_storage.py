@@ -26,8 +26,8 @@ import boto3
 import s3fs
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from synthgen.corpus.push import push_corpus
 from synthgen.executors import LocalExecutor, RayExecutor
-from synthgen.export.push import push_corpus
 from synthgen.recipe import parse_recipe
 from synthgen.render import render_corpus
 

@@ -195,7 +195,7 @@ def preview(corpus: str, out_path: str, count: int, storage_options: tuple[str, 
     Example:
       synthgen preview out/demo --out grid.png --n 32
     """
-    from synthgen.corpus import write_preview
+    from synthgen.corpus.inspect import write_preview
 
     shown = write_preview(corpus, out_path, count, storage_options=parse_storage_options(storage_options))
     click.echo(f"wrote {out_path}: {shown} samples")
@@ -219,7 +219,7 @@ def inspect(corpus: str, samples: int, as_json: bool, storage_options: tuple[str
     Example:
       synthgen inspect out/demo --samples 0
     """
-    from synthgen.corpus import inspect_corpus
+    from synthgen.corpus.inspect import inspect_corpus
 
     report = inspect_corpus(corpus, max_samples=samples or None, storage_options=parse_storage_options(storage_options))
     click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
@@ -239,7 +239,7 @@ def push(local_corpus: str, url: str, storage_options: tuple[str, ...]) -> None:
     """
     from tqdm import tqdm
 
-    from synthgen.export.push import push_corpus
+    from synthgen.corpus.push import push_corpus
 
     with tqdm(unit="B", unit_scale=True, desc="push", dynamic_ncols=True, file=sys.stderr) as bar:
         summary = push_corpus(
@@ -267,7 +267,7 @@ def verify(corpus: str, decode: bool, repair: bool, storage_options: tuple[str, 
     """
     from tqdm import tqdm
 
-    from synthgen.corpus import mark_for_rerender, verify_corpus
+    from synthgen.corpus.verify import mark_for_rerender, verify_corpus
 
     options = parse_storage_options(storage_options)
     with tqdm(unit="shard", desc="verify", dynamic_ncols=True, file=sys.stderr) as bar:

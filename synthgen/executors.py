@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from synthgen.errors import SynthgenError, WorkerError
-from synthgen.export.shards import ShardRecord
+from synthgen.corpus.format import ShardRecord
 from synthgen.plan import ShardTask
 from synthgen.processes import die_with_parent
 

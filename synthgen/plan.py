@@ -1,17 +1,14 @@
-"""The plan of a render (shard k holds samples [k*n, (k+1)*n)) and what of it is already done."""
+"""The plan of a render (shard k holds samples [k*n, (k+1)*n)) and what of it is already done:
+the resume decision, made from the sidecars that synthgen.corpus reads."""
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
+from synthgen.corpus.format import ShardRecord, shard_sidecar_name, shard_tar_name
+from synthgen.corpus.read import read_sidecars
+from synthgen.corpus.storage import Destination
 from synthgen.errors import CorpusError
-from synthgen.export.shards import ShardRecord
-from synthgen.export.storage import Destination
-
-_SIDECAR_NAME = re.compile(r"^shard-(?P<index>\d{6,})\.json$")
 
 
 @dataclass(frozen=True)
@@ -33,39 +30,11 @@ class ShardTask:
         return shard_sidecar_name(self.index)
 
 
-def shard_tar_name(index: int) -> str:
-    return f"shard-{index:06d}.tar"
-
-
-def shard_sidecar_name(index: int) -> str:
-    return f"shard-{index:06d}.json"
-
-
 def plan_shards(count: int, samples_per_shard: int) -> list[ShardTask]:
     return [
         ShardTask(index=k, start=start, stop=min(start + samples_per_shard, count))
         for k, start in enumerate(range(0, count, samples_per_shard))
     ]
-
-
-def sample_key(index: int) -> str:
-    """The WebDataset key of sample `index`: digits only, fixed width, independent of sharding."""
-    return f"{index:012d}"
-
-
-def read_sidecars(dest: Destination, names: Iterable[str] | None = None) -> dict[int, ShardRecord]:
-    """Every readable sidecar in `dest` (among `names`, if the caller has listed it already), by the
-    shard index in its name; damaged ones are skipped."""
-    found: dict[int, ShardRecord] = {}
-    for name in dest.listdir() if names is None else names:
-        match = _SIDECAR_NAME.match(name)
-        if match is None:
-            continue
-        try:
-            found[int(match["index"])] = ShardRecord.from_dict(json.loads(dest.read_bytes(name)))
-        except (ValueError, TypeError, KeyError):
-            continue  # a damaged sidecar commits nothing; the shard is rendered again
-    return found
 
 
 def committed_shards(dest: Destination, recipe_sha256: str, tasks: list[ShardTask]) -> dict[int, ShardRecord]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import queue
 import threading
 import time
@@ -23,13 +22,24 @@ from typing import Any
 from tqdm import tqdm
 
 from synthgen import __version__
+from synthgen.corpus.encode import encode_image
+from synthgen.corpus.format import (
+    MANIFEST_NAME,
+    SHARD_SIDECAR,
+    SHARD_TAR,
+    Manifest,
+    ShardRecord,
+    encode_cls,
+    sample_key,
+    view_field,
+)
+from synthgen.corpus.read import load_manifest
+from synthgen.corpus.storage import Destination
+from synthgen.corpus.tar import ShardWriter
 from synthgen.errors import CorpusError, SourceError
 from synthgen.executors import Executor, LocalExecutor, Progress
-from synthgen.export.encode import encode_image
-from synthgen.export.shards import MANIFEST_NAME, ShardRecord, ShardWriter, build_manifest
-from synthgen.export.storage import Destination
 from synthgen.faults import failpoint
-from synthgen.plan import ShardTask, committed_shards, plan_shards, sample_key
+from synthgen.plan import ShardTask, committed_shards, plan_shards
 from synthgen.recipe import Recipe, canonical_json
 from synthgen.seeds import sample_seed
 from synthgen.sources import build_source, source_class
@@ -144,9 +154,9 @@ def render_corpus(
     summary.seconds = time.perf_counter() - started
 
     ordered = [records[task.index] for task in tasks]
-    manifest = build_manifest(recipe.resolved(), recipe.sha256, ordered, __version__)
+    manifest = Manifest.build(recipe.resolved(), recipe.sha256, ordered, __version__)
     failpoint("manifest")
-    dest.write_bytes(MANIFEST_NAME, json.dumps(manifest, indent=1, sort_keys=True).encode() + b"\n")
+    dest.write_bytes(MANIFEST_NAME, manifest.to_json())
     return summary
 
 
@@ -154,7 +164,7 @@ def clear_corpus(dest: Destination) -> None:
     """Remove a corpus (manifest first, so it is never complete-looking while half removed)."""
     dest.remove(MANIFEST_NAME)
     for name in dest.listdir():
-        if name.startswith("shard-") and name.endswith((".tar", ".json")):
+        if SHARD_TAR.match(name) or SHARD_SIDECAR.match(name):
             dest.remove(name)
     dest.remove_temporaries()
 
@@ -164,9 +174,9 @@ def recorded_recipe(dest: Destination) -> str | None:
     if not dest.exists(MANIFEST_NAME):
         return None
     try:
-        return str(json.loads(dest.read_bytes(MANIFEST_NAME))["recipe_sha256"])
-    except (ValueError, KeyError, TypeError):
-        raise CorpusError(f"{dest.url}: {MANIFEST_NAME} is damaged; pass --overwrite to render again") from None
+        return load_manifest(dest).recipe_sha256
+    except CorpusError as err:
+        raise CorpusError(f"{err}; pass --overwrite to render again") from None
 
 
 def _manifest_matches(dest: Destination, recipe: Recipe) -> bool:
@@ -249,7 +259,7 @@ def render_shard(recipe: Recipe, dest: Destination, task: ShardTask, source: Sou
         failures=dict(sorted(failures.items())),
         failure_subjects=subjects,
     )
-    dest.write_bytes(task.sidecar_name, json.dumps(record.to_dict(), indent=1, sort_keys=True).encode() + b"\n")
+    dest.write_bytes(task.sidecar_name, record.to_json())
     return record
 
 
@@ -344,7 +354,7 @@ def sample_fields(recipe: Recipe, spec: SampleSpec, sample: RenderedSample) -> d
     fmt = recipe.image.format
     fields: dict[str, Any] = {"__key__": sample_key(spec.index)}
     for view, image in enumerate(sample.images):
-        fields[fmt if view == 0 else f"view{view}.{fmt}"] = encode_image(image, fmt, recipe.image.quality)
+        fields[view_field(view, fmt)] = encode_image(image, fmt, recipe.image.quality)
         failpoint("encode")
     meta = {
         "key": fields["__key__"],
@@ -361,7 +371,7 @@ def sample_fields(recipe: Recipe, spec: SampleSpec, sample: RenderedSample) -> d
     }
     fields["json"] = canonical_json(meta)
     if sample.cls is not None:
-        fields["cls"] = str(int(sample.cls)).encode()
+        fields["cls"] = encode_cls(sample.cls)
     if sample.txt is not None:
         fields["txt"] = sample.txt.encode("utf-8")
     return fields

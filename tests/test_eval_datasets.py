@@ -19,6 +19,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from synthgen.corpus.encode import encode_image
+from synthgen.corpus.format import Manifest, ShardRecord
+from synthgen.corpus.tar import ShardWriter
 from synthgen.errors import CorpusError
 from synthgen.evaluate.datasets import (
     dataset_name,
@@ -26,8 +29,6 @@ from synthgen.evaluate.datasets import (
     stratified_split,
     stratified_subset,
 )
-from synthgen.export.encode import encode_image
-from synthgen.export.shards import ShardRecord, ShardWriter, build_manifest
 
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")  # apt-get install dataset-fashion-mnist
 
@@ -157,7 +158,7 @@ def write_shards(folder: Path, samples_per_shard: list[list[dict]], manifest: bo
         records.append(ShardRecord(shard, name, "0" * 64, 0, len(samples), size, sha))
     if manifest:
         recipe = {"name": "eval", "views": 1}
-        (folder / "manifest.json").write_text(json.dumps(build_manifest(recipe, "0" * 64, records, "test")))
+        (folder / "manifest.json").write_bytes(Manifest.build(recipe, "0" * 64, records, "test").to_json())
 
 
 def labelled_samples(first: int, labels: list[int], fmt: str = "png") -> list[dict]:

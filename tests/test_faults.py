@@ -18,7 +18,7 @@ import fsspec
 import pytest
 
 from synthgen import faults
-from synthgen.export.storage import TEMP_PREFIX
+from synthgen.corpus.storage import TEMP_PREFIX
 from synthgen.recipe import load_recipe
 from synthgen.render import render_corpus
 
@@ -49,7 +49,7 @@ def clean(recipe_file: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[
     """A clean render's bytes, and how often it reached each failpoint (in this process)."""
     hits: Counter[str] = Counter()
     with pytest.MonkeyPatch.context() as patch:
-        for module in ("synthgen.render", "synthgen.export.shards", "synthgen.export.storage"):
+        for module in ("synthgen.render", "synthgen.corpus.tar", "synthgen.corpus.storage"):
             patch.setattr(f"{module}.failpoint", lambda name: hits.update([name]))
         folder = tmp_path_factory.mktemp("clean") / "corpus"
         render_corpus(load_recipe(recipe_file), str(folder), progress=False)

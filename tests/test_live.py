@@ -13,8 +13,8 @@ import torch
 from click.testing import CliRunner
 
 from synthgen.cli import cli
+from synthgen.corpus.tar import iter_tar_samples
 from synthgen.errors import DataError
-from synthgen.export.shards import iter_tar_samples
 from synthgen.recipe import load_recipe
 from synthgen.render import render_corpus
 from synthgen.train.checkpoints import read_backbone

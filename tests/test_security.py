@@ -23,10 +23,10 @@ import torch
 from click.testing import CliRunner
 
 from synthgen.cli import cli, parse_storage_options
+from synthgen.corpus.push import push_corpus
+from synthgen.corpus.tar import iter_tar_samples
 from synthgen.errors import CorpusError, SourceError
 from synthgen.evaluate.datasets import load_dataset
-from synthgen.export.push import push_corpus
-from synthgen.export.shards import iter_tar_samples
 from synthgen.sources.gan.checkpoints import load_state_dict
 from synthgen.train.data import SkipCounts, corpus_samples, open_corpus
 from tests.test_train import FAST

@@ -14,9 +14,9 @@ import webdataset as wds
 from click.testing import CliRunner
 
 from synthgen.cli import cli
+from synthgen.corpus import storage
+from synthgen.corpus.push import push_corpus
 from synthgen.errors import StorageError
-from synthgen.export import storage
-from synthgen.export.push import push_corpus
 from synthgen.recipe import load_recipe
 from synthgen.render import render_corpus
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import fsspec
 import pytest
 
+from synthgen.corpus import storage
+from synthgen.corpus.push import push_corpus
 from synthgen.errors import StorageError
-from synthgen.export import storage
-from synthgen.export.push import push_corpus
 from synthgen.recipe import Recipe, load_recipe
 from synthgen.render import render_corpus
 

@@ -8,8 +8,8 @@ import tarfile
 
 import pytest
 
+from synthgen.corpus.tar import ShardWriter, iter_tar_samples
 from synthgen.errors import CorpusError
-from synthgen.export.shards import ShardWriter, iter_tar_samples
 
 
 def _tar(members: list[tuple[str, bytes]], fmt: int = tarfile.PAX_FORMAT, mtime: float = 1.5e9) -> bytes:

@@ -15,7 +15,7 @@ import torch
 from click.testing import CliRunner
 
 from synthgen.cli import cli
-from synthgen.export.shards import ShardWriter, iter_tar_samples
+from synthgen.corpus.tar import ShardWriter, iter_tar_samples
 from synthgen.train.checkpoints import read_backbone
 from synthgen.train.config import ConfigError, load_train_config
 from synthgen.train.data import DataError
@@ -178,7 +178,7 @@ def test_the_cli_trains_stops_and_resumes(shader_corpus: Path, tmp_path: Path):
 
 
 def test_training_reads_a_corpus_from_object_storage(shader_corpus: Path, s3_bucket, tmp_path: Path):
-    from synthgen.export.push import push_corpus
+    from synthgen.corpus.push import push_corpus
 
     bucket, options = s3_bucket
     push_corpus(str(shader_corpus), f"s3://{bucket}/corpus", options)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from synthgen.export.shards import ShardWriter, iter_tar_samples
+from synthgen.corpus.tar import ShardWriter, iter_tar_samples
 from synthgen.train.data import (
     DataError,
     ShardStream,

@@ -42,10 +42,12 @@ import numpy as np
 from PIL import Image
 from webdataset.shardlists import expand_urls
 
+from synthgen.corpus.encode import decode_image
+from synthgen.corpus.format import MANIFEST_NAME, Manifest, image_format, parse_cls
+from synthgen.corpus.read import load_manifest
+from synthgen.corpus.storage import Destination
+from synthgen.corpus.tar import iter_tar_samples
 from synthgen.errors import CorpusError
-from synthgen.export.encode import decode_image
-from synthgen.export.shards import MANIFEST_NAME, iter_tar_samples
-from synthgen.export.storage import Destination
 
 SCHEMES = ("imagefolder", "wds", "idx")
 VALID_FORMS = (
@@ -462,7 +464,7 @@ class _Shards(_Source):
 
     def __init__(self, spec: str, path: str, storage_options: dict[str, Any] | None) -> None:
         self.spec = spec
-        self.manifest: dict[str, Any] | None = None
+        self.manifest: Manifest | None = None
         if "{" in path or path.endswith(SHARD_SUFFIXES):
             urls = expand_urls(path)
             self.folder = Destination(posixpath.dirname(urls[0]) or ".", storage_options)  # for classes.txt
@@ -475,10 +477,10 @@ class _Shards(_Source):
             if not self.folder.exists(MANIFEST_NAME):
                 raise _missing(spec, f"no {MANIFEST_NAME} in {folder} (or name its shards: a .tar or a brace pattern)")
             try:
-                self.manifest = json.loads(self.folder.read_bytes(MANIFEST_NAME))
-                names = [_safe_relative(entry["url"], spec) for entry in self.manifest["shardlist"]]
-            except (ValueError, KeyError, TypeError):
-                raise CorpusError(f"{spec}: {folder}/{MANIFEST_NAME} is damaged (no readable shardlist)") from None
+                self.manifest = load_manifest(self.folder)
+            except CorpusError as err:
+                raise CorpusError(f"{spec}: {err}") from None
+            names = [_safe_relative(entry.url, spec) for entry in self.manifest.shardlist]
             urls = [posixpath.join(folder, name) for name in names]
             self.location = _location(self.folder)
         if not urls:
@@ -494,7 +496,7 @@ class _Shards(_Source):
     def fingerprint(self) -> Any:
         classes = _classes_stamp(self.folder)
         if self.manifest is not None:  # the shards' sha256, recorded when they were committed
-            return {"shardlist": self.manifest["shardlist"], "classes": classes}
+            return {"shardlist": [entry.to_dict() for entry in self.manifest.shardlist], "classes": classes}
         stamps = []
         for dest, name in self.shards:
             info = dest.info(name)
@@ -528,9 +530,9 @@ class _Shards(_Source):
 
     def _image_field(self, sample: dict[str, Any], shard: str) -> tuple[bytes, str, str]:
         key = sample["__key__"]
-        for field in WDS_IMAGE_FIELDS:
-            if field in sample:
-                return sample[field], key, shard
+        field = image_format(sample, WDS_IMAGE_FIELDS)
+        if field is not None:
+            return sample[field], key, shard
         raise CorpusError(
             f"{self.spec}: sample {key} in shard {shard} has no image ({', '.join(WDS_IMAGE_FIELDS)} field)"
         )
@@ -539,12 +541,11 @@ class _Shards(_Source):
         key = sample["__key__"]
         if "cls" not in sample:
             raise CorpusError(f"{self.spec}: sample {key} in shard {shard} has no cls label")
-        text = sample["cls"].strip()
-        if not text.isdigit():
-            raise CorpusError(
-                f"{self.spec}: sample {key} in shard {shard}: cls must be a non-negative integer, got {text[:20]!r}"
-            )
-        return int(text)
+        where = f"{self.spec}: sample {key} in shard {shard}"
+        label = parse_cls(sample["cls"], where)
+        if label < 0:  # a label indexes the classes
+            raise CorpusError(f"{where}: cls must be a non-negative integer, got {label}")
+        return label
 
 
 def _safe_relative(url: str, spec: str) -> str:

@@ -27,13 +27,13 @@ from typing import Any
 import torch
 
 from synthgen import __version__
+from synthgen.corpus.storage import Destination
 from synthgen.evaluate.run import evaluate, summary_line
 from synthgen.errors import CorpusError
 from synthgen.evaluate.datasets import TooFewPerClass, load_dataset
 from synthgen.evaluate.monitor import build_monitor
 from synthgen.experiment.config import CorpusEntry, EvalSection, Experiment, ExperimentError, Protocol
 from synthgen.experiment.report import gap_closed, headline_metric, metrics_of, summarise, write_plots, write_tables
-from synthgen.export.storage import Destination
 from synthgen.realdata import dataset_recipe, holding_selections
 from synthgen.recipe import Recipe, load_recipe
 from synthgen.render import recorded_recipe, render_corpus

@@ -18,7 +18,6 @@ has already seen.
 
 from __future__ import annotations
 
-import json
 import random
 import signal
 import sys
@@ -34,10 +33,11 @@ from PIL import Image
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from webdataset.shardlists import expand_urls
 
-from synthgen.corpus import Corpus
+from synthgen.corpus.encode import open_image
+from synthgen.corpus.format import IMAGE_FORMATS, ShardRecord, image_format, parse_cls, sidecar_beside, view_fields
+from synthgen.corpus.read import Corpus
+from synthgen.corpus.tar import iter_tar_samples
 from synthgen.errors import CorpusError, DataError
-from synthgen.export.encode import IMAGE_FORMATS, open_image
-from synthgen.export.shards import iter_tar_samples
 from synthgen.seeds import sample_seed
 from synthgen.train.live import LIVE_PREFIX, LiveCorpus, LiveStream, open_live
 
@@ -87,12 +87,12 @@ def open_corpus(
     else:
         corpus = Corpus(spec, options)
         base = corpus.url.rstrip("/")
-        shard_urls = [f"{base}/{name}" for name, _, _ in corpus.shards]
-        nsamples = sum(n for _, n, _ in corpus.shards)
+        shard_urls = [f"{base}/{shard.url}" for shard in corpus.shards]
+        nsamples = corpus.nsamples
     if nsamples == 0:
         raise DataError(f"{spec}: the corpus has no samples")
     first = _first_sample(shard_urls[0], options)
-    fmt = _image_field(first)
+    fmt = image_format(first)
     if fmt is None:
         raise DataError(f"{spec}: sample {first['__key__']} has no image ({', '.join(IMAGE_FORMATS)})")
     try:
@@ -105,7 +105,7 @@ def open_corpus(
         weight=weight,
         shard_urls=tuple(shard_urls),
         nsamples=nsamples,
-        stored_views=len(_view_fields(first, fmt)),
+        stored_views=len(view_fields(first, fmt)),
         has_labels="cls" in first,
         image_size=size,
     )
@@ -127,30 +127,18 @@ def _first_sample(url: str, options: dict[str, Any]) -> dict[str, Any]:
 
 def _count_pattern_shard(url: str, options: dict[str, Any]) -> int:
     """Samples in a shard named by a pattern: from synthgen's sidecar beside it, else by reading it."""
-    sidecar = url[: -len(".tar")] + ".json" if url.endswith(".tar") else None
+    sidecar = sidecar_beside(url) if url.endswith(".tar") else None
     if sidecar is not None:
         try:
             with _open(sidecar, options) as stream:
-                return int(json.load(stream)["nsamples"])
-        except (FileNotFoundError, ValueError, KeyError, TypeError):
+                return ShardRecord.parse(stream.read(), where=sidecar).nsamples
+        except (FileNotFoundError, CorpusError):
             pass
     try:
         with _open(url, options) as stream:
             return sum(1 for _ in iter_tar_samples(stream, where=url))
     except FileNotFoundError:
         raise DataError(f"{url}: no such shard") from None
-
-
-def _image_field(sample: dict[str, Any]) -> str | None:
-    return next((fmt for fmt in IMAGE_FORMATS if fmt in sample), None)
-
-
-def _view_fields(sample: dict[str, Any], fmt: str) -> list[str]:
-    """The fields of all stored views, view 0 first: `jpg`, `view1.jpg`, `view2.jpg`, ..."""
-    fields = [fmt]
-    while f"view{len(fields)}.{fmt}" in sample:
-        fields.append(f"view{len(fields)}.{fmt}")
-    return fields
 
 
 # -- stages, run inside each data-loader worker ------------------------------------------------------
@@ -243,12 +231,12 @@ class ViewPolicy:
 def to_example(sample: dict[str, Any], policy: ViewPolicy, rng: random.Random) -> tuple[torch.Tensor, int]:
     """Choose and decode a sample's views: uint8 (V, C, H, W) and its `cls` label (-1 if none).
 
-    Raises ValueError (or an image library error) for a sample that cannot serve.
+    Raises ValueError, CorpusError (a bad `cls`) or an image library error for a sample that cannot serve.
     """
-    fmt = _image_field(sample)
+    fmt = image_format(sample)
     if fmt is None:
         raise ValueError("no image field")
-    fields = _view_fields(sample, fmt)
+    fields = view_fields(sample, fmt)
     if not policy.distinct:
         chosen = [fields[0]] * policy.views
     elif policy.views <= len(fields):
@@ -261,7 +249,7 @@ def to_example(sample: dict[str, Any], policy: ViewPolicy, rng: random.Random) -
             decoded[name] = _decode(sample[name], policy.size)
     label = -1
     if "cls" in sample:
-        label = int(sample["cls"])
+        label = parse_cls(sample["cls"])
     elif policy.needs_labels:
         raise ValueError("no cls label")
     return torch.from_numpy(np.stack([decoded[name] for name in chosen])).permute(0, 3, 1, 2), label

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from synthgen import __version__
+from synthgen.corpus.format import parse_sample_key
+from synthgen.corpus.storage import Destination
+from synthgen.corpus.tar import ShardWriter, iter_tar_samples
 from synthgen.errors import CorpusError, DataError, RecipeError
-from synthgen.export.shards import ShardWriter, iter_tar_samples
-from synthgen.export.storage import Destination
 from synthgen.recipe import Recipe, parse_recipe
 
 if TYPE_CHECKING:
@@ -116,10 +117,7 @@ class RecordedSamples:
             try:
                 with self._dest.open(tar) as stream:
                     for sample in iter_tar_samples(stream, where=where):
-                        try:
-                            index = int(sample["__key__"])
-                        except ValueError:
-                            raise DataError(f"{where}: key {sample['__key__']!r} is not a sample index") from None
+                        index = parse_sample_key(sample["__key__"], where)
                         if keep(index):
                             yield index, sample
             except CorpusError as err:  # a damaged part: a replay cannot be exact past it

@@ -1,4 +1,5 @@
-"""Image encoding and decoding. Encoders are run with fixed settings so the bytes are deterministic."""
+"""The image codec of a corpus: encoding views for writers, decoding them for readers.
+Encoders run with fixed settings, so the bytes are deterministic."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import io
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-IMAGE_FORMATS = ("jpg", "png", "webp")
+from synthgen.corpus.format import IMAGE_FORMATS
 
 
 def encode_image(image: np.ndarray, fmt: str, quality: int = 95) -> bytes:

@@ -1,4 +1,4 @@
-"""WebDataset tar shards: a deterministic writer, a checked reader, sidecars and the manifest.
+"""WebDataset tar shards: a deterministic writer and a checked, strict reader.
 
 A shard is a plain POSIX tar of `{key}.{field}` members, one sample's members consecutive.
 Member metadata is fixed (mtime, owner, mode), so the same samples always give the same bytes.
@@ -15,15 +15,11 @@ import re
 import tarfile
 import zlib
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
 from synthgen.errors import CorpusError
 from synthgen.faults import failpoint
 
-MANIFEST_NAME = "manifest.json"
-FORMAT_NAME = "synthgen-corpus"
-FORMAT_VERSION = 1
 # 2020-01-01T00:00:00Z: a fixed, plausible member mtime (tar tools warn on 0).
 MEMBER_MTIME = 1577836800
 BLOCK_SIZE = tarfile.BLOCKSIZE
@@ -266,57 +262,3 @@ def iter_tar_samples(fileobj: IO[bytes], where: str = "shard") -> Iterator[dict[
     if current is not None:
         yield current
 
-
-@dataclass
-class ShardRecord:
-    """The sidecar `shard-NNNNNN.json`: a shard counts as committed only when this matches it."""
-
-    shard: int
-    url: str
-    recipe_sha256: str
-    first_index: int
-    nsamples: int
-    filesize: int
-    sha256: str
-    render_seconds: float = 0.0
-    failures: dict[str, int] = field(default_factory=dict)
-    # First message seen per culprit (e.g. a program id -> its compile error).
-    failure_subjects: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ShardRecord:
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
-
-
-def build_manifest(
-    recipe: Mapping[str, Any],
-    recipe_sha256: str,
-    records: list[ShardRecord],
-    synthgen_version: str,
-) -> dict[str, Any]:
-    """The corpus manifest; its `shardlist` and `wids_version` make it a wids index too."""
-    failures: dict[str, int] = {}
-    for record in records:
-        for reason, n in record.failures.items():
-            failures[reason] = failures.get(reason, 0) + n
-    return {
-        "__kind__": "wids-shard-index-v1",
-        "wids_version": 1,
-        "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
-        "name": recipe["name"],
-        "synthgen_version": synthgen_version,
-        "recipe_sha256": recipe_sha256,
-        "recipe": dict(recipe),
-        "nsamples": sum(r.nsamples for r in records),
-        "nimages": sum(r.nsamples for r in records) * recipe["views"],
-        "nshards": len(records),
-        "filesize": sum(r.filesize for r in records),
-        "failures": dict(sorted(failures.items())),
-        "shardlist": [
-            {"url": r.url, "nsamples": r.nsamples, "filesize": r.filesize, "sha256": r.sha256} for r in records
-        ],
-    }

@@ -4,18 +4,16 @@ destination never looks complete before it is."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
-from synthgen.corpus import Corpus
+from synthgen.corpus.format import MANIFEST_NAME, shard_sidecar_name
+from synthgen.corpus.read import Corpus, load_manifest
+from synthgen.corpus.storage import Destination, md5_of, same_content
 from synthgen.errors import CorpusError
-from synthgen.export.shards import MANIFEST_NAME
-from synthgen.export.storage import Destination, md5_of, same_content
-from synthgen.plan import shard_sidecar_name
 
 # Shards uploaded at once.
 PARALLEL_UPLOADS = 8
@@ -55,13 +53,11 @@ def push_corpus(
     remote.check_usable()
     if remote.exists(MANIFEST_NAME):
         try:
-            theirs = json.loads(remote.read_bytes(MANIFEST_NAME)).get("recipe_sha256")
-        except (ValueError, AttributeError):
-            raise CorpusError(f"{remote_url}: its {MANIFEST_NAME} is damaged; push elsewhere") from None
-        if theirs != manifest.get("recipe_sha256"):
-            raise CorpusError(
-                f"{remote_url}: holds a corpus of another recipe (sha256 {str(theirs)[:12]}); push elsewhere"
-            )
+            theirs = load_manifest(remote).recipe_sha256
+        except CorpusError as err:
+            raise CorpusError(f"{err}; push elsewhere") from None
+        if theirs != manifest.recipe_sha256:
+            raise CorpusError(f"{remote_url}: holds a corpus of another recipe (sha256 {theirs[:12]}); push elsewhere")
     summary = PushSummary(url=remote.url)
     lock = threading.Lock()
     there = remote.infos()  # one listing, rather than a request per file
@@ -86,7 +82,7 @@ def push_corpus(
 
     # Shards go up concurrently (stores reward parallel requests); the manifest after all of them.
     with ThreadPoolExecutor(max_workers=PARALLEL_UPLOADS) as pool:
-        futures = [pool.submit(push_shard, k, entry["url"]) for k, entry in enumerate(manifest["shardlist"])]
+        futures = [pool.submit(push_shard, k, entry.url) for k, entry in enumerate(manifest.shardlist)]
         try:
             for future in as_completed(futures):
                 future.result()

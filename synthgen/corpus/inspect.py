@@ -1,0 +1,113 @@
+"""Looking at a corpus: the report of `synthgen inspect` (counts, bytes, failures, image
+statistics) and the contact sheet of `synthgen preview`."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from synthgen.corpus.encode import decode_image
+from synthgen.corpus.format import IMAGE_FORMATS, image_fields
+from synthgen.corpus.read import Corpus
+from synthgen.errors import CorpusError
+
+# An image whose pixel standard deviation (0..255) is below this counts as near-constant.
+NEAR_CONSTANT_STD = 2.0
+
+
+def sample_images(sample: dict[str, Any]) -> list[np.ndarray]:
+    """All views of a sample, view 0 first, decoded to uint8 HxWx3."""
+    fields = image_fields(sample)
+    if not fields:
+        raise CorpusError(f"sample {sample['__key__']}: no image field ({', '.join(IMAGE_FORMATS)})")
+    return [decode_image(sample[name]) for name in fields]
+
+
+def inspect_corpus(
+    url: str, max_samples: int | None = 1000, storage_options: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Counts and bytes from the manifest or sidecars; image statistics from decoded samples."""
+    corpus = Corpus(url, storage_options)
+    total = np.zeros(3)
+    total_sq = np.zeros(3)
+    pixels = 0
+    near_constant = 0
+    decoded = 0
+    views = 0
+    size = (0, 0)
+    first_meta: dict[str, Any] = {}
+    for sample in corpus.samples(max_samples):
+        if not first_meta and "json" in sample:
+            first_meta = json.loads(sample["json"])
+        images = sample_images(sample)
+        views = max(views, len(images))
+        for image in images:
+            values = image.reshape(-1, 3).astype(np.float64)
+            total += values.sum(axis=0)
+            total_sq += (values**2).sum(axis=0)
+            pixels += values.shape[0]
+            near_constant += int(image.std() < NEAR_CONSTANT_STD)
+            decoded += 1
+            size = (image.shape[1], image.shape[0])
+    mean = total / max(pixels, 1)
+    std = np.sqrt(np.maximum(total_sq / max(pixels, 1) - mean**2, 0.0))
+    manifest = corpus.manifest
+    nsamples = corpus.nsamples
+    if manifest is not None:
+        name, recipe_sha256, views = manifest.name, manifest.recipe_sha256, manifest.views
+    else:  # an incomplete corpus: what its first sample says
+        name, recipe_sha256 = first_meta.get("recipe", "?"), first_meta.get("recipe_sha256", "?")
+    return {
+        "url": corpus.url,
+        "complete": corpus.complete,
+        "name": name,
+        "recipe_sha256": recipe_sha256,
+        "nsamples": nsamples,
+        "nshards": len(corpus.shards),
+        "views": views,
+        "nimages": nsamples * views,
+        "filesize": sum(shard.filesize for shard in corpus.shards),
+        "failures": corpus.failures(),
+        "images": {
+            "decoded": decoded,
+            "width": size[0],
+            "height": size[1],
+            "mean": [round(float(v), 2) for v in mean],
+            "std": [round(float(v), 2) for v in std],
+            "near_constant_fraction": near_constant / max(decoded, 1),
+            "near_constant_std": NEAR_CONSTANT_STD,
+        },
+    }
+
+
+def write_preview(
+    url: str, out_path: str, count: int = 64, thumb: int = 128, storage_options: dict[str, Any] | None = None
+) -> int:
+    """A contact sheet PNG of the first `count` samples: each sample's views side by side in a row."""
+    groups = [sample_images(sample) for sample in Corpus(url, storage_options).samples(count)]
+    views = max(len(g) for g in groups)
+    height, width = groups[0][0].shape[:2]
+    scale = min(1.0, thumb / max(height, width))
+    cell_w, cell_h = max(1, round(width * scale)), max(1, round(height * scale))
+    gap, group_gap = 2, 10
+    per_row = max(1, round(math.sqrt(len(groups) / views)))
+    rows = math.ceil(len(groups) / per_row)
+    group_w = views * cell_w + (views - 1) * gap
+    sheet = Image.new(
+        "RGB",
+        (per_row * group_w + (per_row + 1) * group_gap, rows * cell_h + (rows + 1) * group_gap),
+        (32, 32, 32),
+    )
+    for n, images in enumerate(groups):
+        row, col = divmod(n, per_row)
+        x0 = group_gap + col * (group_w + group_gap)
+        y0 = group_gap + row * (cell_h + group_gap)
+        for v, image in enumerate(images):
+            tile = Image.fromarray(image).resize((cell_w, cell_h), Image.Resampling.BILINEAR)
+            sheet.paste(tile, (x0 + v * (cell_w + gap), y0))
+    sheet.save(out_path, format="PNG")
+    return len(groups)

@@ -1,0 +1,165 @@
+"""`synthgen verify`: every shard of a complete corpus re-read against its manifest, every sample
+checked; and `--repair`, which uncommits the damaged shards so that a render redoes them."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO, Any
+
+from synthgen.corpus.encode import decode_image
+from synthgen.corpus.format import (
+    MANIFEST_NAME,
+    SHARD_TAR,
+    ShardEntry,
+    cls_problem,
+    sample_key,
+    sidecar_beside,
+    view_field,
+)
+from synthgen.corpus.read import Corpus
+from synthgen.corpus.storage import Destination
+from synthgen.corpus.tar import iter_tar_samples
+from synthgen.errors import CorpusError
+
+
+@dataclass
+class Problem:
+    """One thing wrong with a corpus: in a shard (or the manifest), and maybe in one sample of it."""
+
+    shard: str
+    message: str
+    sample: str | None = None
+
+    def line(self) -> str:
+        return f"{self.shard}: " + (f"sample {self.sample}: " if self.sample else "") + self.message
+
+
+def verify_corpus(
+    url: str,
+    storage_options: dict[str, Any] | None = None,
+    decode: bool = False,
+    on_shard: Callable[[str], None] | None = None,
+) -> tuple[int, int, list[Problem]]:
+    """Re-read every shard of a complete corpus: sha256, size and sample count against the manifest,
+    then each sample's key, index and fields (and, with `decode`, its images).
+
+    Returns (shards read, samples read, problems); no problems means the corpus is whole.
+    """
+    corpus = Corpus(url, storage_options)
+    manifest = corpus.manifest
+    if manifest is None:
+        return 0, 0, [Problem(MANIFEST_NAME, "missing: the corpus is incomplete (run the render again to finish it)")]
+    fmt = manifest.image_format
+    expected_fields = {*(view_field(v, fmt) for v in range(manifest.views)), "json"}
+    problems: list[Problem] = []
+    samples = 0
+    first = 0
+    for entry in manifest.shardlist:
+        samples += _verify_shard(corpus, entry, first, expected_fields, manifest.image_size, decode, problems)
+        first += entry.nsamples
+        if on_shard is not None:
+            on_shard(entry.url)
+    return len(corpus.shards), samples, problems
+
+
+def _verify_shard(
+    corpus: Corpus,
+    entry: ShardEntry,
+    first: int,
+    expected_fields: set[str],
+    size: tuple[int, int] | None,
+    decode: bool,
+    problems: list[Problem],
+) -> int:
+    name = entry.url
+    info = corpus.dest.info(name)
+    if info is None:
+        problems.append(Problem(name, "missing"))
+        return 0
+    if int(info["size"]) != entry.filesize:
+        problems.append(Problem(name, f"size {info['size']} bytes, the manifest says {entry.filesize}"))
+    count = 0
+    with corpus.dest.open(name) as raw:
+        stream = _HashingReader(raw)
+        try:
+            for count, sample in enumerate(iter_tar_samples(stream, where=name), 1):
+                index = first + count - 1
+                problems += [
+                    Problem(name, m, sample["__key__"])
+                    for m in _sample_problems(sample, index, expected_fields, size, decode)
+                ]
+        except CorpusError as err:
+            problems.append(Problem(name, str(err).removeprefix(f"{name}: ")))
+        stream.read_to_end()
+    if count != entry.nsamples:
+        problems.append(Problem(name, f"{count} samples, the manifest says {entry.nsamples}"))
+    if stream.sha256.hexdigest() != entry.sha256:
+        problems.append(Problem(name, "sha256 differs from the manifest: the shard is damaged"))
+    return count
+
+
+def _sample_problems(
+    sample: dict[str, Any], index: int, fields: set[str], size: tuple[int, int] | None, decode: bool
+) -> list[str]:
+    problems = []
+    key = sample["__key__"]
+    if key != sample_key(index):
+        problems.append(f"key out of place (expected {sample_key(index)})")
+    missing = sorted(fields - set(sample))
+    if missing:
+        problems.append(f"missing {', '.join(missing)}")
+    if "json" in sample:
+        try:
+            meta = json.loads(sample["json"])
+            if meta.get("index") != index or meta.get("key") != key:
+                problems.append(f"json names sample {meta.get('index')!r} (key {meta.get('key')!r})")
+        except (ValueError, AttributeError):
+            problems.append("json is not valid JSON")
+    if "cls" in sample and (problem := cls_problem(sample["cls"])) is not None:
+        problems.append(problem)
+    if decode:
+        for name in sorted(fields - {"json"} - set(missing)):
+            try:
+                image = decode_image(sample[name])
+            except Exception as err:  # Pillow raises many types for bad bytes
+                problems.append(f"{name} does not decode: {err}")
+                continue
+            if size and (image.shape[1], image.shape[0]) != size:
+                problems.append(f"{name} is {image.shape[1]}x{image.shape[0]}, the recipe says {size[0]}x{size[1]}")
+    return problems
+
+
+def mark_for_rerender(url: str, problems: list[Problem], storage_options: dict[str, Any] | None = None) -> list[str]:
+    """Uncommit the shards with problems (their sidecars and the manifest go), so that rendering the
+    recipe again renders exactly those shards. Returns the shard names uncommitted."""
+    dest = Destination(url, storage_options)
+    bad = sorted({p.shard for p in problems if SHARD_TAR.match(p.shard)})
+    dest.remove(MANIFEST_NAME)
+    for name in bad:
+        dest.remove(sidecar_beside(name))
+    return bad
+
+
+class _HashingReader(io.RawIOBase):
+    """Reads from `source` while computing the sha256 of every byte read."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self.source = source
+        self.sha256 = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.source.read(len(buffer))
+        self.sha256.update(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+    def read_to_end(self) -> None:
+        while self.read(1 << 20):
+            pass
