@@ -1,55 +1,27 @@
-"""Shared test helpers: small programs that compile fast, and recipe files built from dicts."""
+"""Shared fixtures, and the markers that follow from them (plain helpers are in helpers.py)."""
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-# Cheap programs: each compiles in milliseconds on llvmpipe and fills the canvas with colour.
-PROGRAMS = {
-    "gradient.frag": """// name: gradient
-// tags: palette, test
-void mainImage(out vec4 fragColor, in vec2 fragCoord) {
-    vec2 uv = fragCoord / iResolution.xy;
-    fragColor = vec4(0.5 + 0.5 * cos(iTime + uv.xyx * 6.0 + vec3(0.0, 2.0, 4.0)), 1.0);
-}
-""",
-    "rings.frag": """// name: rings
-// tags: rings, test
-void mainImage(out vec4 fragColor, in vec2 fragCoord) {
-    vec2 p = (2.0 * fragCoord - iResolution.xy) / iResolution.y;
-    float r = length(p);
-    fragColor = vec4(0.5 + 0.5 * sin(20.0 * r - 3.0 * iTime), 0.5 + 0.5 * cos(7.0 * p.x + iTime), r, 1.0);
-}
-""",
-    "checker.glsl": """// name: checker
-void mainImage(out vec4 fragColor, in vec2 fragCoord) {
-    vec2 cell = floor(fragCoord / 4.0 + iTime);
-    float c = mod(cell.x + cell.y, 2.0);
-    fragColor = vec4(c, 1.0 - c, fract(iTime), 1.0);
-}
-""",
-}
+from .helpers import BASE_RECIPE, PROGRAMS, _free_port, merge
 
-BROKEN_PROGRAM = """// name: broken
-void mainImage(out vec4 fragColor, in vec2 fragCoord) {
-    fragColor = vec4(undefined_symbol, 1.0);
-}
-"""
+# Tests that use these fixtures get the marker, so that `-m "not s3"` or `-m "not gl"` leaves out
+# every test needing the moto server or an OpenGL context without each test saying so.
+# `program_dir` holds shader programs (and `make_recipe`, which uses it, writes shader recipes);
+# `shader_corpus` renders one.
+FIXTURE_MARKERS = {"s3_server": "s3", "s3_bucket": "s3", "program_dir": "gl", "shader_corpus": "gl"}
 
-BASE_RECIPE: dict[str, Any] = {
-    "name": "test-corpus",
-    "count": 20,
-    "seed": 7,
-    "views": 2,
-    "image": {"size": 32, "format": "png"},
-    "shard": {"samples": 8},
-    "source": {"kind": "shader", "programs": ["programs"], "time": {"min": 0.5, "max": 5.0}},
-}
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for marker in sorted({marker for fixture, marker in FIXTURE_MARKERS.items() if fixture in used}):
+            item.add_marker(marker)
 
 
 @pytest.fixture
@@ -59,17 +31,6 @@ def program_dir(tmp_path: Path) -> Path:
     for name, code in PROGRAMS.items():
         (folder / name).write_text(code)
     return folder
-
-
-def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """A deep copy of `base` with `changes` merged in (nested dicts merged, other values replaced)."""
-    result = copy.deepcopy(base)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = merge(result[key], value)
-        else:
-            result[key] = copy.deepcopy(value)
-    return result
 
 
 @pytest.fixture
@@ -112,14 +73,6 @@ def shader_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "out"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def s3_server():
     """An S3-compatible server (moto) on 127.0.0.1, reached over a real socket; yields its URL."""
@@ -145,31 +98,3 @@ def s3_bucket(s3_server: str, monkeypatch: pytest.MonkeyPatch):
     bucket = f"corpus-{uuid.uuid4().hex[:8]}"
     boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1").create_bucket(Bucket=bucket)
     yield bucket, {"endpoint_url": s3_server}
-
-
-def read_back(folder: Path, decode: str = "rgb") -> list[dict[str, Any]]:
-    """Every sample of a finished local corpus, in order, read with webdataset and decoded."""
-    import json
-
-    import webdataset as wds
-
-    manifest = json.loads((folder / "manifest.json").read_text())
-    urls = [str(folder / shard["url"]) for shard in manifest["shardlist"]]
-    return list(wds.WebDataset(urls, shardshuffle=False).decode(decode))
-
-
-def specs(indices: Any, views: int = 1, seed: int = 0) -> list:
-    """Sample specs for `indices` of a recipe with this seed (attempt 0)."""
-    from synthgen.seeds import sample_seed
-    from synthgen.sources.base import SampleSpec
-
-    return [SampleSpec(i, sample_seed(seed, i), 0, views) for i in indices]
-
-
-def rendered(source: Any, batch: list) -> list:
-    """A source's results for `batch`, asserting that every sample rendered."""
-    from synthgen.sources.base import RenderedSample
-
-    results = source.render(batch)
-    assert all(isinstance(result, RenderedSample) for result in results), results
-    return results

@@ -124,6 +124,7 @@ def test_shaders_list_prints_programs_with_tags():
     assert all("fractal" in line for line in fractal[:-1])
 
 
+@pytest.mark.gl
 def test_shaders_check_reports_errors_with_their_line_and_writes_the_good_list(tmp_path: Path):
     folder = tmp_path / "mine"
     folder.mkdir()

@@ -24,6 +24,7 @@ def trained_run(shader_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -
     return run
 
 
+@pytest.mark.slow
 def test_a_run_folder_and_both_baselines_evaluate(shader_corpus: Path, trained_run: Path, tmp_path: Path):
     dataset = f"wds:{shader_corpus}"
     for checkpoint, dim in [(str(trained_run), 512), ("random:resnet18@32", 512), ("pixels@16", 3 * 16 * 16)]:
@@ -32,6 +33,7 @@ def test_a_run_folder_and_both_baselines_evaluate(shader_corpus: Path, trained_r
         assert 0.0 <= report["linear"]["top1"] <= 1.0 and set(report["knn"]["by_k"]) == {"20", "200"}
 
 
+@pytest.mark.slow
 def test_features_are_cached_and_invalidated_by_a_new_checkpoint_or_other_data(
     shader_corpus: Path, trained_run: Path, tmp_path: Path
 ):
@@ -51,6 +53,7 @@ def test_features_are_cached_and_invalidated_by_a_new_checkpoint_or_other_data(
     assert len(list((tmp_path / "cache").glob("features-*.safetensors"))) == 3
 
 
+@pytest.mark.slow
 def test_a_chosen_layer_gives_its_pooled_features(shader_corpus: Path, trained_run: Path, tmp_path: Path):
     dataset = f"wds:{shader_corpus}"
     layer3 = evaluate(str(trained_run), dataset, cache_dir=tmp_path, probes=["knn"], layer="layer3")
@@ -84,6 +87,7 @@ def test_bad_checkpoints_and_probes_are_one_line_errors(shader_corpus: Path, tmp
         evaluate(str(tmp_path / "fake.safetensors"), f"wds:{shader_corpus}")
 
 
+@pytest.mark.slow
 def test_a_cifar_stem_backbone_round_trips_through_eval(shader_corpus: Path, tmp_path: Path):
     from synthgen.evaluate.features import load_encoder
     from synthgen.train.checkpoints import read_backbone
@@ -106,6 +110,7 @@ def test_a_cifar_stem_backbone_round_trips_through_eval(shader_corpus: Path, tmp
     assert load_encoder("random:resnet18@16?stem=imagenet").model.stem == "imagenet"
 
 
+@pytest.mark.slow
 def test_a_backbone_exported_before_stems_existed_loads_with_the_imagenet_stem(trained_run: Path, tmp_path: Path):
     from safetensors.torch import save_file
 

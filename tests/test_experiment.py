@@ -54,6 +54,8 @@ eval: {{dataset: "imagefolder:stripes", probes: [linear, knn]}}
     return path
 
 
+@pytest.mark.gl
+@pytest.mark.slow
 def test_an_experiment_with_two_tiny_corpora_runs_end_to_end_and_resumes(tmp_path: Path, one_torch_thread: None):
     study = write_experiment(tmp_path)
     out = tmp_path / "out"
@@ -201,6 +203,7 @@ def test_experiment_cli_errors_are_one_line(tmp_path: Path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_shipped_experiments_are_valid(tmp_path: Path):
     shipped = sorted((REPO / "recipes" / "experiments").glob("*.yaml"))
     assert {path.stem for path in shipped} >= {"families", "families-quick", "program-scaling"}
@@ -269,6 +272,8 @@ def test_the_table_shows_each_protocol_and_the_gap_closed(tmp_path: Path):
     assert table[3].startswith("| **real** |") and table[3].endswith("| +20.0 |  |")
 
 
+@pytest.mark.gl
+@pytest.mark.slow
 def test_a_study_with_a_real_data_control_and_two_protocols_reports_the_gap_closed(
     tmp_path: Path, one_torch_thread: None
 ):

@@ -91,6 +91,7 @@ def committed_shards_are_whole(url: str | Path, options: dict | None = None) -> 
     return len(sidecars)
 
 
+@pytest.mark.slow
 def test_twenty_seeded_kill_9_moments_then_resume_equal_a_clean_render(recipe_file: Path, clean, tmp_path: Path):
     clean_bytes, hits = clean
     moments = seeded_moments(hits)
@@ -112,6 +113,7 @@ def test_twenty_seeded_kill_9_moments_then_resume_equal_a_clean_render(recipe_fi
     print(f"kill -9 moments survived: {survived}/{len(moments)}: {Counter(name for name, _ in moments)}")
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_shard_stops_the_render_clearly_and_it_resumes(recipe_file: Path, clean, tmp_path: Path):
     clean_bytes, _ = clean
     out = tmp_path / "corpus"
@@ -148,6 +150,7 @@ def _unshare_mount() -> list[str] | None:
     return None
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_a_clear_error_and_the_render_resumes_once_there_is_room(recipe_file: Path, clean, tmp_path):
     prefix = _unshare_mount()
     if prefix is None:

@@ -28,7 +28,7 @@ from synthgen.sources.gan.stylegan2 import (
     resample_filter,
 )
 
-from .conftest import read_back, rendered, specs
+from .helpers import read_back, rendered, specs
 
 RECIPES = Path(__file__).parent.parent / "recipes"
 # Untrained variants read the synthesis network's keys; trained networks a mapping network too.

@@ -157,6 +157,7 @@ def test_tags_and_names_reflect_the_blocks_used(programs):
     assert seen >= set(TAG_PATTERNS) | {"value-noise", "gradient-noise", "simplex-noise", "spiral", "plasma"}
 
 
+@pytest.mark.gl
 def test_sample_compiles_and_renders_non_degenerate_images():
     renderer = ShaderRenderer(32, 32)
     failures = []

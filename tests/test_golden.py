@@ -286,7 +286,9 @@ def test_generated_programs_are_pinned(golden_data: dict[str, Any]):
 
 
 @golden
-@pytest.mark.parametrize("name", list(CORPORA))
+@pytest.mark.parametrize(
+    "name", [pytest.param(name, marks=pytest.mark.gl) if name.startswith("shader") else name for name in CORPORA]
+)
 def test_corpus_bytes_are_pinned(name: str, golden_data: dict[str, Any], tmp_path: Path, one_torch_thread):
     family = CORPORA[name]["source"]["kind"]
     if family == "diffusion":

@@ -25,7 +25,7 @@ from synthgen.realdata import dataset_recipe, default_name, import_dataset
 from synthgen.sources.dataset import DATASET_SCHEMES
 from synthgen.train.data import ShardStream, ViewPolicy, make_loader, open_corpus
 
-from .conftest import read_back
+from .helpers import read_back
 from .test_eval_datasets import idx_bytes
 from .test_render import corpus_bytes
 from .test_storage import local_bytes, remote_bytes

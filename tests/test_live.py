@@ -82,6 +82,7 @@ def test_the_loader_workers_of_two_ranks_train_on_disjoint_live_samples(tmp_path
     assert {int(key) % 4 for key in keys[0]} == {0, 1} and {int(key) % 4 for key in keys[1]} == {2, 3}
 
 
+@pytest.mark.slow
 def test_a_live_run_of_a_few_steps_lowers_the_loss(make_recipe, tmp_path: Path, one_torch_thread: None):
     from .test_train import losses
 
@@ -95,6 +96,7 @@ def test_a_live_run_of_a_few_steps_lowers_the_loss(make_recipe, tmp_path: Path, 
     assert sum(values[-4:]) / 4 < sum(values[4:8]) / 4, values
 
 
+@pytest.mark.slow
 def test_the_train_command_mixes_a_live_recipe_with_shards(make_recipe, shader_corpus: Path, tmp_path: Path):
     recipe_path = make_recipe(count=32, image={"size": 32, "format": "png"})
     result = CliRunner().invoke(
@@ -128,7 +130,7 @@ def live_config(recipe: Path | str, *extra: str, epochs: int = 2):
 
 def count_renders(monkeypatch) -> list[int]:
     """Record every sample index a live stream renders in this process."""
-    import synthgen.train.live as live
+    from synthgen.train import live
 
     rendered: list[int] = []
     real = live.render_samples
@@ -142,6 +144,7 @@ def count_renders(monkeypatch) -> list[int]:
     return rendered
 
 
+@pytest.mark.slow
 def test_a_resumed_live_run_takes_the_same_steps_and_renders_nothing_it_passes_over(
     tmp_path: Path, monkeypatch, one_torch_thread: None
 ):
@@ -161,6 +164,7 @@ def test_a_resumed_live_run_takes_the_same_steps_and_renders_nothing_it_passes_o
     assert rendered[0] == 0 and min(rendered[1:]) == 48, rendered[:5]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [0, 2])
 def test_a_saved_stream_replays_the_run_exactly_without_rendering(
     tmp_path: Path, monkeypatch, one_torch_thread: None, workers: int
@@ -191,7 +195,7 @@ def test_a_saved_stream_replays_the_run_exactly_without_rendering(
     def no_renderer(*_args, **_kwargs):
         raise AssertionError("the replay rendered a sample")
 
-    monkeypatch.setattr("synthgen.train.live.build_source", no_renderer)
+    monkeypatch.setattr(sys.modules["synthgen.train.live"], "build_source", no_renderer)
     result = CliRunner().invoke(cli, ["train", "--recipe", str(saved), "--out", str(tmp_path / "replay"), *common])
     assert result.exit_code == 0, result.output
     assert losses(tmp_path / "replay") == losses(tmp_path / "live")
@@ -200,6 +204,7 @@ def test_a_saved_stream_replays_the_run_exactly_without_rendering(
     assert all(torch.equal(live[name], replay[name]) for name in live)
 
 
+@pytest.mark.slow
 def test_a_replay_with_another_layout_or_pass_length_is_refused(
     tmp_path: Path, shader_corpus: Path, one_torch_thread: None
 ):
@@ -251,7 +256,7 @@ def test_a_resumed_recording_forgets_what_it_will_train_again(tmp_path: Path):
 
 
 def test_the_re_render_check_stops_a_renderer_that_starts_corrupting_images(tmp_path: Path, monkeypatch):
-    import synthgen.train.live as live
+    from synthgen.train import live
 
     corpus = open_live(str(noise_recipe(tmp_path, count=64)))
     rendered = count_renders(monkeypatch)
@@ -300,8 +305,10 @@ def test_a_live_stream_survives_pickling_for_spawned_workers(tmp_path: Path):
     assert next(iter(copy))["images"].shape == next(iter(stream))["images"].shape == (4, 2, 3, 32, 32)
 
 
+@pytest.mark.ddp
+@pytest.mark.slow
 def test_two_ddp_processes_train_live_and_save_disjoint_streams(tmp_path: Path):
-    from tests.conftest import _free_port
+    from tests.helpers import _free_port
 
     from .test_train import losses
 

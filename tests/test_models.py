@@ -184,7 +184,10 @@ def test_alexnet_small_structure() -> None:
 # --- Every backbone ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("arch", list(SMALL_SIZE))
+# The two largest networks take 7-10 s on a 2-core CPU.
+@pytest.mark.parametrize(
+    "arch", [pytest.param(a, marks=pytest.mark.slow) if a in ("resnet50", "vit_b16") else a for a in SMALL_SIZE]
+)
 def test_backbone_outputs_and_gradients(arch: str) -> None:
     size = SMALL_SIZE[arch]
     torch.manual_seed(0)

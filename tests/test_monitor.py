@@ -79,6 +79,7 @@ def cli_args(corpus: Path, run: Path, *extra: str, monitor: str | None = None) -
         (["epochs=2", "data.epoch_samples=48", "log_every=10"], [3, 6], [3, 6]),
     ],
 )
+@pytest.mark.slow
 def test_the_monitor_measures_at_the_steps_asked_and_the_summary_has_the_last(
     shader_corpus: Path, labelled: str, tmp_path: Path, one_torch_thread, settings, logged, expected
 ):
@@ -96,6 +97,7 @@ def test_the_monitor_measures_at_the_steps_asked_and_the_summary_has_the_last(
     assert json.loads((run / "summary.json").read_text())[KEY] == values[-1]
 
 
+@pytest.mark.slow
 def test_the_monitor_does_not_change_training(
     shader_corpus: Path, labelled: str, tmp_path: Path, one_torch_thread, caplog: pytest.LogCaptureFixture
 ):
@@ -113,6 +115,7 @@ def test_the_monitor_does_not_change_training(
     assert plain.keys() == watched.keys() and all(torch.equal(plain[name], watched[name]) for name in plain)
 
 
+@pytest.mark.slow
 def test_the_monitor_sees_the_images_as_eval_does(shader_corpus: Path, labelled: str, tmp_path: Path, one_torch_thread):
     # Not ImageNet's normalisation, and images of another size than training's: both must follow training.
     config = config_for(shader_corpus, labelled, "augment.mean=[0.5,0.4,0.3]", "augment.std=[0.2,0.3,0.25]")
@@ -127,6 +130,7 @@ def test_the_monitor_sees_the_images_as_eval_does(shader_corpus: Path, labelled:
     assert summary[KEY] == knn_probe(*splits, num_classes=3, ks=(20,))["by_k"]["20"]["top1"]
 
 
+@pytest.mark.slow
 def test_curves_png_shows_the_run_and_can_be_drawn_again(
     shader_corpus: Path, labelled: str, tmp_path: Path, one_torch_thread, monkeypatch: pytest.MonkeyPatch, caplog
 ):
@@ -163,6 +167,7 @@ def test_a_misspelt_monitor_dataset_fails_in_one_line_before_training(shader_cor
     assert not run.exists()  # no checkpoint, no metrics: nothing was trained
 
 
+@pytest.mark.slow
 def test_resume_may_add_change_or_drop_the_monitor(
     shader_corpus: Path, labelled: str, tmp_path: Path, one_torch_thread
 ):

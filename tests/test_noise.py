@@ -20,7 +20,7 @@ from synthgen.sources.noise.matching import match_rows, quantile_table
 from synthgen.sources.noise.pyramid import SteerablePyramid
 from synthgen.sources.noise.source import NoiseSource
 
-from .conftest import read_back, rendered, specs
+from .helpers import read_back, rendered, specs
 
 RECIPES = Path(__file__).parent.parent / "recipes"
 

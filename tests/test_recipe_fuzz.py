@@ -37,7 +37,8 @@ def _absolute_paths(path: Path) -> dict[str, Any]:
     from anywhere stays valid."""
     document = yaml.safe_load(path.read_text())
     for corpus in document["corpora"]:
-        corpus["recipe"] = str((path.parent / corpus["recipe"]).resolve())
+        if "recipe" in corpus:  # a real-data control names a dataset instead
+            corpus["recipe"] = str((path.parent / corpus["recipe"]).resolve())
     document["train"]["config"] = str((path.parent / document["train"]["config"]).resolve())
     return document
 

@@ -16,7 +16,7 @@ from synthgen.recipe import load_recipe
 from synthgen.render import render_corpus
 from synthgen.sources.shader.programs import load_program_set
 
-from .conftest import BROKEN_PROGRAM
+from .helpers import BROKEN_PROGRAM
 
 
 def corpus_bytes(folder: Path) -> dict[str, bytes]:
@@ -180,6 +180,7 @@ def _run_cli(*args: str, **kwargs) -> subprocess.Popen:
     [(signal.SIGKILL, 1, 1), (signal.SIGKILL, 2, 3), (signal.SIGINT, 2, 2)],
     ids=["kill-9-1-worker", "kill-9-2-workers", "ctrl-c-2-workers"],
 )
+@pytest.mark.slow
 def test_resume_after_an_interrupted_render_equals_a_clean_render(
     make_recipe, tmp_path: Path, stop: signal.Signals, workers: int, committed_before_kill: int
 ):

@@ -317,6 +317,7 @@ def test_every_full_unpickling_in_synthgen_sits_behind_the_trust_flag():
 # -- shader programs -------------------------------------------------------------------------------
 
 
+@pytest.mark.gl
 def test_shader_programs_cannot_include_files(tmp_path: Path):
     from synthgen.sources.shader.check import check_programs
 

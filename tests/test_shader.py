@@ -20,6 +20,8 @@ from synthgen.sources.shader.gl import ShaderCompileError, ShaderRenderer
 from synthgen.sources.shader.programs import load_program_set
 from synthgen.sources.shader.source import ProgramSampler
 
+pytestmark = pytest.mark.gl
+
 
 @pytest.fixture(scope="module")
 def renderer():

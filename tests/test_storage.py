@@ -20,7 +20,7 @@ from synthgen.errors import StorageError
 from synthgen.recipe import load_recipe
 from synthgen.render import render_corpus
 
-from .conftest import _free_port
+from .helpers import _free_port
 
 
 def local_bytes(folder: Path) -> dict[str, bytes]:
@@ -146,6 +146,8 @@ def test_missing_bucket_and_unreachable_endpoint_are_one_clear_line(make_recipe,
     assert closed.output.count("\n") == 1 and "Could not connect to the endpoint URL" in closed.output
 
 
+@pytest.mark.s3
+@pytest.mark.slow
 def test_wrong_credentials_are_one_clear_line(make_recipe, tmp_path: Path, monkeypatch):
     # A second server that checks credentials: every key is unknown to it.
     port = _free_port()
@@ -209,6 +211,8 @@ def test_a_store_that_keeps_failing_gives_up_with_a_clear_error(monkeypatch, tmp
     assert dest.retrying("upload x", throttled_then_fine) == "done"
 
 
+@pytest.mark.ray
+@pytest.mark.slow
 def test_a_ray_render_is_byte_identical_to_the_local_one(make_recipe, tmp_path: Path):
     ray = pytest.importorskip("ray")
     from synthgen.executors import RayExecutor

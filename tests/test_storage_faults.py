@@ -20,6 +20,8 @@ from .s3_fault_proxy import FAULT_KINDS, FaultProxy, random_faults
 from .test_faults import committed_shards_are_whole
 from .test_storage import local_bytes, remote_bytes
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,7 +20,7 @@ from synthgen.train.checkpoints import read_backbone
 from synthgen.train.config import ConfigError, load_train_config
 from synthgen.train.data import DataError
 from synthgen.train.loop import train
-from tests.conftest import _free_port
+from tests.helpers import _free_port
 
 # A small, fast run: ResNet-18 at 32x32, 4 steps per epoch of 16 samples, one loader process. The
 # ImageNet stem, not the CIFAR stem that `auto` picks at 32 px: a sixteenth of the compute.
@@ -56,6 +56,7 @@ def losses(run: Path) -> list[float]:
     return [json.loads(line)["loss"] for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", sorted(METHOD_SETTINGS))
 def test_each_method_lowers_the_loss(shader_corpus: Path, tmp_path: Path, method: str):
     # Without augmentation the positives are the stored views (two renders of a program), so 16
@@ -69,6 +70,7 @@ def test_each_method_lowers_the_loss(shader_corpus: Path, tmp_path: Path, method
     assert sum(values[-4:]) / 4 < sum(values[4:8]) / 4, values
 
 
+@pytest.mark.slow
 def test_the_run_folder_holds_config_metrics_checkpoints_and_backbone(shader_corpus: Path, tmp_path: Path):
     run = tmp_path / "run"
     config = config_for(shader_corpus, "checkpoint.every_epochs=2", epochs=3)
@@ -85,6 +87,7 @@ def test_the_run_folder_holds_config_metrics_checkpoints_and_backbone(shader_cor
     assert state["step"] == 12
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["simclr", "mocov2"])
 def test_a_resumed_run_takes_the_same_steps_as_an_uninterrupted_one(shader_corpus: Path, tmp_path: Path, method: str):
     config = config_for(shader_corpus, *METHOD_SETTINGS[method], method=method, epochs=2)
@@ -98,6 +101,7 @@ def test_a_resumed_run_takes_the_same_steps_as_an_uninterrupted_one(shader_corpu
     assert all(torch.equal(whole[name], parts[name]) for name in whole)
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_changed_configuration_and_a_fresh_run_refuses_an_old_one(shader_corpus: Path, tmp_path: Path):
     run = tmp_path / "run"
     with pytest.raises(Exception, match="nothing to resume"):
@@ -132,6 +136,7 @@ def test_a_corpus_without_what_the_method_needs_is_refused_before_training(shade
         train(config_for(shader_corpus, "augment.mixup.k=2", method="supcon"), tmp_path / "c", progress=False)
 
 
+@pytest.mark.slow
 def test_mixup_trains(shader_corpus: Path, tmp_path: Path):
     summary = train(config_for(shader_corpus, "augment.mixup.k=6", epochs=1), tmp_path / "run", progress=False)
     assert summary["finished"] and summary["final_loss"] > 0
@@ -162,6 +167,7 @@ def test_config_errors_name_the_field(shader_corpus: Path, tmp_path: Path):
         load_train_config(bad, [], [str(shader_corpus)])
 
 
+@pytest.mark.slow
 def test_the_cli_trains_stops_and_resumes(shader_corpus: Path, tmp_path: Path):
     runner = CliRunner()
     args = ["train", "--data", str(shader_corpus), "--out", str(tmp_path / "run"), "--epochs", "1", "--quiet"]
@@ -177,6 +183,7 @@ def test_the_cli_trains_stops_and_resumes(shader_corpus: Path, tmp_path: Path):
     assert wrong.exit_code == 2 and "method" in wrong.output and "Traceback" not in wrong.output
 
 
+@pytest.mark.slow
 def test_training_reads_a_corpus_from_object_storage(shader_corpus: Path, s3_bucket, tmp_path: Path):
     from synthgen.corpus.push import push_corpus
 
@@ -193,6 +200,7 @@ def _synthgen(*args: str) -> list[str]:
     return [sys.executable, "-m", "synthgen", *args]
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_a_checkpoint_at_a_step_boundary_and_resume_finishes(shader_corpus: Path, tmp_path: Path):
     run = tmp_path / "run"
     settings = [item for setting in FAST for item in ("--set", setting)]
@@ -211,6 +219,8 @@ def test_ctrl_c_saves_a_checkpoint_at_a_step_boundary_and_resume_finishes(shader
     assert 0 < state["step"] < 200 and state["step"] == len(losses(run))
 
 
+@pytest.mark.ddp
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])  # 2 slots for 3 uneven shards; 4 slots, more than shards
 def test_two_process_ddp_on_the_cpu_finishes_with_uneven_shards(shader_corpus: Path, tmp_path: Path, workers: int):
     run = tmp_path / "run"
@@ -244,10 +254,11 @@ def test_two_process_ddp_on_the_cpu_finishes_with_uneven_shards(shader_corpus: P
     assert "finished: 8/8 steps" in result.stdout
 
 
+@pytest.mark.slow
 def test_the_metrics_say_how_much_of_the_time_training_waited_for_data(
     shader_corpus: Path, tmp_path: Path, monkeypatch
 ):
-    import synthgen.train.data as data
+    from synthgen.train import data
 
     config = config_for(shader_corpus, epochs=1)
     fed = train(config, tmp_path / "fed", progress=False)
