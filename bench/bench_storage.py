@@ -27,7 +27,7 @@ import s3fs
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from synthgen.corpus.push import push_corpus
-from synthgen.executors import LocalExecutor, RayExecutor
+from synthgen.render.executors import LocalExecutor, RayExecutor
 from synthgen.recipe import parse_recipe
 from synthgen.render import render_corpus
 

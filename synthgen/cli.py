@@ -103,11 +103,11 @@ def render(
         tqdm.write(f"warning: {subject}: {message}", file=sys.stderr)
 
     if executor == "ray":
-        from synthgen.executors import RayExecutor
+        from synthgen.render.executors import RayExecutor
 
         chosen = RayExecutor(address=address, gpus_per_task=gpus_per_task)
     else:
-        from synthgen.executors import LocalExecutor
+        from synthgen.render.executors import LocalExecutor
 
         chosen = LocalExecutor(workers)
     summary = render_corpus(

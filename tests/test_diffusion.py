@@ -21,7 +21,6 @@ import yaml
 pytest.importorskip("diffusers", reason="the diffusion source needs diffusers (pip install -e '.[diffusion]')")
 pytest.importorskip("transformers", reason="the diffusion source needs transformers (pip install -e '.[diffusion]')")
 
-import torch  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -33,7 +32,7 @@ from synthgen.sources import build_source, source_class  # noqa: E402
 from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec  # noqa: E402
 from synthgen.sources.diffusion.cli import diffusion  # noqa: E402
 from synthgen.sources.diffusion.pipeline import native_size  # noqa: E402
-from synthgen.sources.diffusion.source import fit, view_seeds  # noqa: E402
+from synthgen.sources.diffusion.source import view_seeds  # noqa: E402
 from synthgen.sources.diffusion.tiny import make_tiny_pipeline  # noqa: E402
 
 RECIPES = Path(__file__).parent.parent / "recipes"
@@ -237,14 +236,9 @@ def test_non_finite_images_are_redrawn_and_counted(tiny_model: Path):
         source.close()
 
 
-def test_view_seeds_and_resizing():
+def test_view_seeds():
     assert view_seeds(123, 5)[:2] == view_seeds(123, 2)
     assert len(set(view_seeds(123, 10))) == 10
-    wide = torch.rand(2, 3, 20, 40)
-    assert fit(wide, 16, 16).shape == (2, 3, 16, 16)  # cover, then crop the centre
-    square = torch.rand(1, 3, 32, 32)
-    assert fit(square, 32, 32) is square
-    assert fit(square, 16, 8).shape == (1, 3, 8, 16)
 
 
 # --- model loading ----------------------------------------------------------------------------

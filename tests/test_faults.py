@@ -49,7 +49,12 @@ def clean(recipe_file: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[
     """A clean render's bytes, and how often it reached each failpoint (in this process)."""
     hits: Counter[str] = Counter()
     with pytest.MonkeyPatch.context() as patch:
-        for module in ("synthgen.render", "synthgen.corpus.tar", "synthgen.corpus.storage"):
+        for module in (
+            "synthgen.render.driver",
+            "synthgen.render.samples",
+            "synthgen.corpus.tar",
+            "synthgen.corpus.storage",
+        ):
             patch.setattr(f"{module}.failpoint", lambda name: hits.update([name]))
         folder = tmp_path_factory.mktemp("clean") / "corpus"
         render_corpus(load_recipe(recipe_file), str(folder), progress=False)

@@ -215,7 +215,7 @@ def test_a_store_that_keeps_failing_gives_up_with_a_clear_error(monkeypatch, tmp
 @pytest.mark.slow
 def test_a_ray_render_is_byte_identical_to_the_local_one(make_recipe, tmp_path: Path):
     ray = pytest.importorskip("ray")
-    from synthgen.executors import RayExecutor
+    from synthgen.render.executors import RayExecutor
 
     recipe = load_recipe(make_recipe(image={"format": "jpg"}))
     render_corpus(recipe, str(tmp_path / "local"), progress=False)

@@ -39,7 +39,7 @@ from torch import nn
 from synthgen.evaluate.datasets import LabelledData
 from synthgen.evaluate.features import Encoder, encoder_input
 from synthgen.evaluate.probes import topk_accuracy
-from synthgen.sources.threads import torch_threads
+from synthgen.sources.torch import torch_threads
 from synthgen.train.optim import OptimConfig, build_optimizer, lr_at, set_lr
 
 log = logging.getLogger(__name__)

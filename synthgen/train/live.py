@@ -27,7 +27,7 @@ import numpy as np
 
 from synthgen.errors import DataError
 from synthgen.recipe import Recipe, load_recipe
-from synthgen.render import render_samples, sample_fields
+from synthgen.render.samples import render_samples, sample_fields
 from synthgen.sources import build_source
 from synthgen.sources.base import Source
 from synthgen.train.recording import StreamRecording, is_recording, open_recording

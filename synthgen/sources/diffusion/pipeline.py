@@ -18,6 +18,7 @@ import torch
 
 from synthgen.errors import SourceError
 from synthgen.sources.diffusion.config import DiffusionSourceConfig
+from synthgen.sources.torch import resolve_dtype
 
 if TYPE_CHECKING:
     from diffusers import DiffusionPipeline
@@ -99,14 +100,6 @@ def hub_offline() -> bool:
     from huggingface_hub import constants
 
     return bool(constants.HF_HUB_OFFLINE)
-
-
-def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
-    """`auto`: bfloat16 on a GPU (as fast as float16 there, and it does not overflow in SDXL's VAE),
-    float32 on the CPU (where half precision is slow or unsupported)."""
-    if name == "auto":
-        return torch.bfloat16 if device.type == "cuda" else torch.float32
-    return getattr(torch, name)
 
 
 def scheduler_from_name(class_name: str, scheduler_config: Any) -> Any:

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from synthgen.errors import SourceError
-from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec, Source
+from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec
 from synthgen.sources.diffusion.config import DiffusionSourceConfig
 from synthgen.sources.diffusion.pipeline import diffusers_errors_only, load_pipeline, native_size
 from synthgen.sources.diffusion.prompts import Prompt, load_prompts
-from synthgen.sources.threads import torch_threads
+from synthgen.sources.imageops import cover_resize, pad_batch, to_uint8
+from synthgen.sources.torch import TorchSource
 
 if TYPE_CHECKING:
     from synthgen.recipe import Recipe
@@ -40,30 +40,8 @@ def view_seeds(sample_seed: int, views: int) -> list[int]:
     return [int(word >> np.uint64(1)) for word in words]
 
 
-def fit(images: torch.Tensor, width: int, height: int) -> torch.Tensor:
-    """Resize (N, C, H, W) images to cover width x height, keeping their aspect ratio, then crop the centre.
-
-    Bicubic with antialiasing, on the images' device: a plain downscale when the aspect ratios agree
-    (StableRep: 512 generated, 256 stored). Values may overshoot [0, 1] a little; the caller clamps.
-    """
-    current_height, current_width = images.shape[-2:]
-    if (current_width, current_height) == (width, height):
-        return images
-    scale = max(width / current_width, height / current_height)
-    new_width = max(width, round(current_width * scale))
-    new_height = max(height, round(current_height * scale))
-    images = F.interpolate(images, size=(new_height, new_width), mode="bicubic", antialias=True, align_corners=False)
-    top, left = (new_height - height) // 2, (new_width - width) // 2
-    return images[..., top : top + height, left : left + width]
-
-
-class DiffusionSource(Source):
+class DiffusionSource(TorchSource):
     kind = "diffusion"
-    # torch threads while generating on the CPU. One per worker, as the noise source: on a 2-core
-    # machine two threads made the tiny pipeline 5-15x slower whenever the other core was busy
-    # (the writer thread, another process), and one thread leaves a core to the writer.
-    # `--workers` processes use more cores.
-    cpu_threads = 1
 
     @classmethod
     def check(cls, recipe: Recipe) -> None:
@@ -83,7 +61,6 @@ class DiffusionSource(Source):
         # Prompts per pipeline call; the driver hands this many specs to `render`.
         self.batch_size = self.config.batch_size
         self.prompts = load_prompts(self.config.prompts)
-        self.torch_device = torch.device(device or "cpu")
         self.pipeline = load_pipeline(self.config, self.torch_device)
         self.generation_size = self.config.generation_size or native_size(self.pipeline)
         # What every sample's json records about how it was made (its prompt and seeds come on top).
@@ -103,7 +80,7 @@ class DiffusionSource(Source):
 
     def render(self, specs: Sequence[SampleSpec]) -> list[RenderedSample | SampleFailure]:
         results: list[RenderedSample | SampleFailure] = []
-        with torch_threads(self.cpu_threads if self.torch_device.type == "cpu" else None):
+        with self.run():
             for begin in range(0, len(specs), self.batch_size):
                 results += self._render_batch(specs[begin : begin + self.batch_size])
         return results
@@ -138,11 +115,8 @@ class DiffusionSource(Source):
         order, with per-image flags: non-finite pixels, and flagged by the safety checker.
         """
         views, real = len(seeds[0]), len(texts)
-        # Pad to a fixed batch, so a sample's pixels never depend on how full its batch was (CPU and
-        # GPU kernels may pick another algorithm for another shape) and a compiled denoiser sees one shape.
-        padding = self.batch_size - real
-        texts = texts + [texts[-1]] * padding
-        seeds = seeds + [seeds[-1]] * padding
+        # A fixed batch (see pad_batch), which also gives a compiled denoiser one shape.
+        texts, seeds = pad_batch(texts, self.batch_size), pad_batch(seeds, self.batch_size)
         # One generator per image, on the CPU: an image's noise is the same on every device and
         # whatever else is in the batch (diffusers draws each image's latents from its own generator).
         generators = [torch.Generator("cpu").manual_seed(seed) for row in seeds for seed in row]
@@ -166,12 +140,12 @@ class DiffusionSource(Source):
         with torch.no_grad():
             images = output.images[:count].float()  # (N, 3, H, W) in [0, 1], still on the device
             broken = ~torch.isfinite(images).flatten(1).all(dim=1)
-            images = fit(torch.nan_to_num(images), self.recipe.image.width, self.recipe.image.height)
+            # A plain downscale where the aspect ratios agree (StableRep: 512 generated, 256 stored).
+            images = cover_resize(torch.nan_to_num(images), (self.recipe.image.height, self.recipe.image.width))
             # Rounded as diffusers rounds its own PIL and numpy outputs; only uint8 crosses to the CPU.
-            pixels = (images.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1)
+            pixels = to_uint8(images, rounding="half_even")
             return pixels.cpu().numpy(), broken.cpu().numpy(), flagged
 
     def close(self) -> None:
         self.pipeline = None
-        if self.torch_device.type == "cuda":
-            torch.cuda.empty_cache()
+        super().close()

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from synthgen.schema import StrictModel
+from synthgen.sources.imageops import RejectConfig
 
 INITS = ("random", "highfreq", "sparse", "oriented")
 VIEW_METHODS = ("gaussian", "independent", "same_class")
@@ -75,13 +76,6 @@ class NetworkConfig(StrictModel):
         return value
 
 
-class RejectConfig(StrictModel):
-    """Degenerate images are redrawn: `near_constant` when the pixel standard deviation (0-255)
-    of any view is below `min_std`, `nan` when the generator output is not finite."""
-
-    min_std: float = Field(1.0, ge=0.0)
-
-
 class GanSourceConfig(StrictModel):
     kind: Literal["gan"]
     # Field order matters: each check reads the fields validated before it.
@@ -111,6 +105,7 @@ class GanSourceConfig(StrictModel):
     # `gaussian` views: neighbour = anchor + truncation * truncnorm * std.
     std: float | None = Field(None, validate_default=True)
     output: Literal[OUTPUTS] | None = Field(None, validate_default=True)  # type: ignore[valid-type]
+    # `near_constant` (imageops.RejectConfig, min_std 1.0); `nan` when the output is not finite.
     reject: RejectConfig = RejectConfig()
     # Images per forward pass; every pass runs at exactly this size (see source.py).
     batch_size: int = Field(32, ge=1, le=4096)

@@ -8,7 +8,7 @@ weights, noise inputs); view v's stream draws its latent. All draws happen on th
 the network runs on the render device.
 
 Batches. The views of all specs in a `render` call are flattened into rows and generated
-`batch_size` rows per forward pass; a pass with fewer rows is padded (with copies of its first
+`batch_size` rows per forward pass; a pass with fewer rows is padded (with copies of its last
 row) to exactly `batch_size`, so every pass has the same shapes and a sample's pixels do not
 depend on which samples shared its batch (CPU kernels may choose their algorithm by shape).
 Samples whose networks differ (`samples_per_network`) go through separate passes.
@@ -31,18 +31,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from synthgen.errors import SourceError
-from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec, Source
+from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec
 from synthgen.sources.gan.checkpoints import load_state_dict, resolve_factory
 from synthgen.sources.gan.config import GanSourceConfig
 from synthgen.sources.gan.latents import INSTANCE_STREAM, View, derived_seed, draw_views, seeded
 from synthgen.sources.gan.stylegan2 import Architecture
 from synthgen.sources.gan.trained import FactoryGenerator, TrainedStyleGAN
 from synthgen.sources.gan.untrained import UntrainedStyleGAN
-from synthgen.sources.threads import torch_threads
+from synthgen.sources.imageops import cover_resize, pad_batch, to_uint8
+from synthgen.sources.torch import TorchSource, resolve_dtype
 
 if TYPE_CHECKING:
     from synthgen.recipe import Recipe
@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 # The Noise paper's per-channel colour statistics: (mean of the mean, its std), (mean of the std, its std).
 COLOR_MEANS = torch.tensor([[0.483, 0.145], [0.455, 0.142], [0.401, 0.161]])
 COLOR_STDS = torch.tensor([[0.219, 0.063], [0.213, 0.062], [0.213, 0.069]])
-_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
 @dataclass
@@ -64,12 +63,8 @@ class SampleDraw:
     inputs: Any  # the generator's per-sample inputs, shared by the views
 
 
-class GanSource(Source):
+class GanSource(TorchSource):
     kind = "gan"
-    # torch threads per worker on the CPU. One: on a shared 2-core machine, two threads rendered
-    # 1.7x (random) to 9x (sparse) slower than one, and the writer thread needs a core too; run
-    # `--workers` processes to use more cores. A fixed count also keeps the sums' order fixed.
-    cpu_threads = 1
 
     @classmethod
     def check(cls, recipe: Recipe) -> None:
@@ -84,7 +79,6 @@ class GanSource(Source):
         self.check(recipe)
         self.config: GanSourceConfig = recipe.source  # type: ignore[assignment]
         self.batch_size = self.config.batch_size
-        self.torch_device = torch.device(device or "cpu")
         self.dtype = _compute_dtype(self.config.dtype, self.torch_device)
         self.model = _build_model(self.config, self.torch_device, self.dtype)
         if self.config.views_method == "same_class" and not self.model.num_classes:
@@ -100,8 +94,7 @@ class GanSource(Source):
         rows = [(s, v) for s, spec in enumerate(specs) for v in range(spec.views)]
         rows.sort(key=lambda row: draws[row[0]].network)
         images: dict[tuple[int, int], np.ndarray | None] = {}
-        threads = self.cpu_threads if self.torch_device.type == "cpu" else None
-        with torch_threads(threads), torch.inference_mode():
+        with self.run():
             for network, group in itertools.groupby(rows, key=lambda row: draws[row[0]].network):
                 group = list(group)
                 for start in range(0, len(group), self.batch_size):
@@ -139,7 +132,7 @@ class GanSource(Source):
 
     def _generate(self, rows: list[tuple[int, int]], draws: list[SampleDraw], network: int) -> list[np.ndarray | None]:
         """Images (uint8 HxWx3) of `rows` (sample, view), or None where the output is not finite."""
-        padded = rows + [rows[0]] * (self.batch_size - len(rows))
+        padded = pad_batch(rows, self.batch_size)
         latents = torch.stack([draws[s].views[v].latent for s, v in padded])
         labels = None
         if self.model.num_classes:
@@ -153,7 +146,7 @@ class GanSource(Source):
             unit = _random_stats(raw, colors)
         else:
             unit = ((raw + 1) / 2).clamp(0, 1)
-        pixels = _to_uint8(_fit(unit, self.size)).cpu().numpy()
+        pixels = to_uint8(cover_resize(unit, self.size), rounding="half_up").cpu().numpy()
         return [image if ok else None for image, ok in zip(pixels, finite, strict=True)]
 
     def _sample(
@@ -163,11 +156,9 @@ class GanSource(Source):
         views = [images[(s, v)] for v in range(spec.views)]
         if any(image is None for image in views):
             return SampleFailure("nan", subject, "the generator's output is not finite")
-        min_std = self.config.reject.min_std
         for number, image in enumerate(views):
-            # Every 4th pixel in each direction: the same verdict at a sixteenth of the cost.
-            std = float(image[::4, ::4].std())
-            if std < min_std:
+            std = self.config.reject.near_constant(image)
+            if std is not None:
                 return SampleFailure("near_constant", subject, f"view {number}: pixel std {std:.2f}")
         meta = {
             "network": self.model.meta(draw.network),
@@ -201,9 +192,7 @@ def _build_model(config: GanSourceConfig, device: torch.device, dtype: torch.dty
 
 
 def _compute_dtype(name: str, device: torch.device) -> torch.dtype:
-    if name == "auto":
-        return torch.bfloat16 if device.type == "cuda" else torch.float32
-    dtype = _DTYPES[name]
+    dtype = resolve_dtype(name, device)
     if dtype != torch.float32 and device.type != "cuda":
         raise SourceError(
             f"source.dtype: {name} needs a CUDA device; this worker renders on the {device.type} (use auto)"
@@ -217,24 +206,6 @@ def _random_stats(images: Tensor, colors: Tensor) -> Tensor:
     std = images.std(dim=(2, 3), keepdim=True, correction=0).clamp_min(1e-8)
     standard = (images - mean) / std
     return (standard * colors[:, :, 1, None, None] + colors[:, :, 0, None, None]).clamp(0, 1)
-
-
-def _fit(images: Tensor, size: tuple[int, int]) -> Tensor:
-    """Resize [N, 3, h, w] to cover `size` (height, width) with antialiased bicubic, centre-crop."""
-    height, width = size
-    h, w = images.shape[2:]
-    if (h, w) == (height, width):
-        return images
-    scale = max(height / h, width / w)
-    target = (max(height, round(h * scale)), max(width, round(w * scale)))
-    images = F.interpolate(images, size=target, mode="bicubic", antialias=True, align_corners=False)
-    top, left = (target[0] - height) // 2, (target[1] - width) // 2
-    return images[:, :, top : top + height, left : left + width].clamp(0, 1)
-
-
-def _to_uint8(images: Tensor) -> Tensor:
-    """[N, 3, H, W] in [0, 1] -> [N, H, W, 3] uint8, rounded."""
-    return (images * 255 + 0.5).floor().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
 
 
 def _subject(meta: dict) -> str:

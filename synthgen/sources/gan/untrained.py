@@ -50,7 +50,7 @@ from torch import Tensor
 
 from synthgen.sources.gan.latents import derived_seed, seeded
 from synthgen.sources.gan.stylegan2 import Architecture, LayerDraw, StyleGAN2Generator, SynthesisLayer, init_weights
-from synthgen.sources.threads import torch_threads
+from synthgen.sources.torch import torch_threads
 
 # Noise maps per resolution in a bank (the paper's count per layer).
 NOISE_BANK_SIZE = 100

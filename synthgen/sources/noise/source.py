@@ -9,31 +9,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import torch
-
 from synthgen.errors import SourceError
 from synthgen.seeds import sample_rng
-from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec, Source
+from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec
 from synthgen.sources.noise.config import NoiseSourceConfig
 from synthgen.sources.noise.dead_leaves import DeadLeavesModel
 from synthgen.sources.noise.pyramid import auto_scales, max_scales
 from synthgen.sources.noise.statistical import Generated, StatisticalModel
-from synthgen.sources.threads import torch_threads
+from synthgen.sources.torch import TorchSource
 
 if TYPE_CHECKING:
     from synthgen.recipe import Recipe
 
 
-class NoiseSource(Source):
+class NoiseSource(TorchSource):
     kind = "noise"
     # Samples per render call: their views go through the device together.
     batch_size = 32
-    # torch threads while rendering on the CPU: one per worker; run `--workers` processes to use
-    # more cores. Measured with bench_noise.py --threads 2 on a 2-core VM: two threads were only
-    # 1.1-1.3x faster when the machine was otherwise idle, and 3-10x slower when other processes
-    # shared the cores (threads waiting on each other); the render's writer thread also needs a
-    # core to encode images.
-    cpu_threads = 1
 
     @classmethod
     def check(cls, recipe: Recipe) -> None:
@@ -51,7 +43,6 @@ class NoiseSource(Source):
         super().__init__(recipe, device)
         self.check(recipe)
         self.config: NoiseSourceConfig = recipe.source  # type: ignore[assignment]
-        self.torch_device = torch.device(device or "cpu")
         height, width = recipe.image.height, recipe.image.width
         if self.config.model == "dead_leaves":
             self.generator: DeadLeavesModel | StatisticalModel = DeadLeavesModel(
@@ -61,8 +52,7 @@ class NoiseSource(Source):
             self.generator = StatisticalModel(self.config.model, self.config, height, width, self.torch_device)
 
     def render(self, specs: Sequence[SampleSpec]) -> list[RenderedSample | SampleFailure]:
-        threads = self.cpu_threads if self.torch_device.type == "cpu" else None
-        with torch_threads(threads), torch.inference_mode():
+        with self.run():
             draws = [self.generator.draw(sample_rng(spec.seed), spec.views) for spec in specs]
             outputs = self.generator.render(draws)
         return [self._sample(draw, output) for draw, output in zip(draws, outputs, strict=True)]

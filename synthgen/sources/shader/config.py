@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from synthgen.schema import StrictModel, resolve_path
+from synthgen.sources.imageops import RejectConfig
 from synthgen.sources.shader import generator_version
 
 BUILTIN_PROGRAM_SETS = ("library", "starter")
@@ -112,8 +113,9 @@ class SamplingConfig(StrictModel):
     block: int = Field(64, ge=1, le=PROGRAM_CACHE)
 
 
-class RejectConfig(StrictModel):
-    """Degenerate images are redrawn; each reason is counted in the shard stats."""
+class ShaderRejectConfig(RejectConfig):
+    """The shared near-constant rule (imageops.RejectConfig) at the shader family's default,
+    plus the shader's NaN rule."""
 
     # `near_constant`: pixel standard deviation (0..255) below this (all black, all white, flat).
     min_std: float = Field(2.0, ge=0.0)
@@ -137,5 +139,5 @@ class ShaderSourceConfig(StrictModel):
     # Views after the first: None draws each view's time independently from `time`;
     # a number s takes t0 + U(-s, s), clipped to `time`, i.e. nearby frames.
     view_time_spread: float | None = Field(None, gt=0.0)
-    reject: RejectConfig = RejectConfig()
+    reject: ShaderRejectConfig = ShaderRejectConfig()
     watchdog: WatchdogConfig = WatchdogConfig()

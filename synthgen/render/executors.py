@@ -1,9 +1,5 @@
-"""Executors schedule shard tasks; the work of a shard is the same function everywhere.
-
-A shard function is `fn(task, device, progress) -> ShardRecord`, where `device` is the GPU
-assigned to the worker (`"cuda:K"`, round robin) or None, and `progress(n)` reports n samples
-done. `LocalExecutor` runs it in this process (one worker) or in a pool of spawned processes.
-"""
+"""Executors schedule shard tasks: a local pool of spawned processes (GPUs round robin), or Ray.
+They only schedule: the work of a shard is the same function, given to `run`, everywhere."""
 
 from __future__ import annotations
 
@@ -15,11 +11,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
-from synthgen.errors import SynthgenError, WorkerError
 from synthgen.corpus.format import ShardRecord
-from synthgen.plan import ShardTask
+from synthgen.errors import SynthgenError, WorkerError
 from synthgen.processes import die_with_parent
+from synthgen.render.plan import ShardTask
 
+# A shard function is `fn(task, device, progress) -> ShardRecord`, where `device` is the GPU
+# assigned to the worker (`"cuda:K"`, round robin) or None, and `progress(n)` reports n samples
+# done. `LocalExecutor` runs it in this process (one worker) or in a pool of spawned processes.
 Progress = Callable[[int], None]
 ShardFn = Callable[[ShardTask, "str | None", Progress], ShardRecord]
 
