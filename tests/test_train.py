@@ -265,7 +265,7 @@ def test_the_metrics_say_how_much_of_the_time_training_waited_for_data(
     real = data.to_example
 
     def slow(*args):
-        time.sleep(0.05)  # a loader 16 x 50 ms per batch slower: training waits for every batch
+        time.sleep(0.1)  # a loader 16 x 100 ms per batch slower: training waits for every batch, even on a busy machine
         return real(*args)
 
     monkeypatch.setattr(data, "to_example", slow)
