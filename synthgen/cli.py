@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from synthgen import __version__
+from synthgen.cli_diffusion import diffusion
 from synthgen.cli_learn import eval_command, experiment, train
 from synthgen.cli_options import count_option, overrides_option, parse_storage_options, storage_option
 from synthgen.errors import SynthgenError
@@ -405,18 +406,8 @@ def shaders_check(
     sys.exit(1 if failed else 0)
 
 
-for _command in (train, eval_command, experiment):
+for _command in (train, eval_command, experiment, diffusion):
     cli.add_command(_command)
-
-
-def _register_family_commands() -> None:
-    """Commands that belong to one source family live with it."""
-    from synthgen.sources.diffusion.cli import diffusion
-
-    cli.add_command(diffusion)
-
-
-_register_family_commands()
 
 
 def format_report(report: dict[str, Any]) -> str:

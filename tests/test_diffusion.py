@@ -30,7 +30,7 @@ from synthgen.render import render_corpus  # noqa: E402
 from synthgen.seeds import sample_seed  # noqa: E402
 from synthgen.sources import build_source, source_class  # noqa: E402
 from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec  # noqa: E402
-from synthgen.sources.diffusion.cli import diffusion  # noqa: E402
+from synthgen.cli_diffusion import diffusion  # noqa: E402
 from synthgen.sources.diffusion.pipeline import native_size  # noqa: E402
 from synthgen.sources.diffusion.source import view_seeds  # noqa: E402
 from synthgen.sources.diffusion.tiny import make_tiny_pipeline  # noqa: E402

@@ -1,5 +1,7 @@
 """`synthgen diffusion ...`: a tiny local pipeline for demos, and a look at a recipe's prompts.
 
+A command of the CLI layer (it reads recipes), registered on the group by synthgen/cli.py.
+
 Light at import (click only): torch, diffusers and transformers load inside the commands.
 """
 
