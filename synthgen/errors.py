@@ -5,8 +5,13 @@ class SynthgenError(Exception):
     """Base class of every error synthgen raises on purpose."""
 
 
-class RecipeError(SynthgenError):
-    """The recipe is invalid: the message names the field path and what was expected."""
+class DocumentError(SynthgenError):
+    """A YAML document (a recipe, a train config, an experiment) or an override of it is invalid:
+    the message names the file or flag, the field path and what was expected."""
+
+
+class RecipeError(DocumentError):
+    """The recipe is invalid."""
 
 
 class SourceError(SynthgenError):

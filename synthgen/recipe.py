@@ -10,21 +10,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from synthgen.errors import RecipeError
-from synthgen.schema import StrictModel, dotted_path, load_yaml, read_yaml_mapping, tree_problem
-from synthgen.sources import SOURCES, SourceConfig
-
-# A list index in a dotted key (`source.programs.0`).
-_INDEX = re.compile(r"[0-9]{1,9}")
+from synthgen.schema import (
+    StrictModel,
+    apply_override,
+    format_validation_error,
+    read_yaml_mapping,
+    set_key,
+    tree_problem,
+)
+from synthgen.sources import SOURCE_TAGS, SourceConfig
 
 
 class ImageConfig(StrictModel):
@@ -100,9 +102,9 @@ def load_recipe(
     path = Path(path)
     document = read_yaml_mapping(path, "recipe", RecipeError)
     for key, value in (settings or {}).items():
-        set_key(document, key, value, f"{path}: {key}")
+        set_key(document, key, value, f"{path}: {key}", RecipeError)
     for override in overrides:
-        apply_override(document, override)
+        apply_override(document, override, RecipeError)
     if count is not None:
         document["count"] = count
     return parse_recipe(document, base_dir=path.parent, origin=str(path))
@@ -117,128 +119,4 @@ def parse_recipe(document: dict[str, Any], base_dir: Path | None = None, origin:
     try:
         return Recipe.model_validate(document, context={"base_dir": base_dir})
     except ValidationError as err:
-        raise RecipeError(f"{origin}: {format_validation_error(err, document, {'kind': SOURCES})}") from None
-
-
-def apply_override(document: dict[str, Any], override: str) -> None:
-    """Apply one `a.b.c=VALUE` override in place; VALUE is read as a YAML scalar (3, true, [1, 2])."""
-    key, sep, raw = override.partition("=")
-    if not sep or not key:
-        raise RecipeError(f"--set {override!r}: expected KEY=VALUE, e.g. source.time.max=5")
-    try:
-        value = load_yaml(raw)
-    except yaml.YAMLError as err:
-        problem = getattr(err, "problem", None)
-        raise RecipeError(
-            f"--set {override!r}: the value is not valid YAML" + (f": {problem}" if problem else "")
-        ) from None
-    set_key(document, key, value, f"--set {override!r}")
-
-
-def set_key(document: dict[str, Any], key: str, value: Any, origin: str) -> None:
-    """Set the dotted `key` (`source.time.max`, `source.programs.0.generate`) to `value` in place,
-    creating mappings on the way; `origin` names the setting in errors."""
-    parts = key.split(".")
-    node: Any = document
-    for depth, part in enumerate(parts[:-1]):
-        if isinstance(node, list):
-            node = node[_list_index(node, part, dotted_path(parts[: depth + 1]), origin)]
-        elif isinstance(node, dict):
-            node = node.setdefault(part, {})
-        else:
-            raise RecipeError(f"{origin}: {dotted_path(parts[:depth])} is not a mapping")
-        if node is None:
-            raise RecipeError(f"{origin}: {dotted_path(parts[: depth + 1])} is empty")
-    last = parts[-1]
-    if isinstance(node, list):
-        node[_list_index(node, last, dotted_path(parts), origin)] = value
-    elif isinstance(node, dict):
-        node[last] = value
-    else:
-        raise RecipeError(f"{origin}: {dotted_path(parts[:-1])} is not a mapping")
-
-
-def _list_index(node: list, part: str, where: str, origin: str) -> int:
-    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
-    if not _INDEX.fullmatch(part) or int(part) >= len(node):
-        raise RecipeError(f"{origin}: {where}: expected a list index below {len(node)}")
-    return int(part)
-
-
-def format_validation_error(
-    err: ValidationError, document: Any = None, tags: Mapping[str, Iterable[str]] | None = None
-) -> str:
-    """Turn pydantic's report into `path: message` items, the first few joined on one line.
-
-    Paths are the ones the user wrote: pydantic puts a tagged union's tag (`source.shader.time`)
-    into the path, and that entry is dropped by following the path through `document`. `tags`
-    names the values of each union's tag key (`{"kind": [...]}`), for the message when it is missing.
-    """
-    items = []
-    for error in err.errors():
-        loc = _written_path([str(part) for part in error["loc"]], document)
-        # Shorthand validators ("function-before[...]") add non-field entries.
-        loc = [part for part in loc if not part.startswith(("function-", "literal["))]
-        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            loc.append(error["ctx"]["discriminator"].strip("'"))
-        message = _message(error, tags or {})
-        items.append(f"{dotted_path(loc) or '(top level)'}: {message}")
-    shown = "; ".join(items[:3])
-    return shown + (f" (and {len(items) - 3} more)" if len(items) > 3 else "")
-
-
-def _written_path(loc: list[str], document: Any) -> list[str]:
-    """`loc` without the tags of tagged unions: entries the document does not have at that point,
-    which equal the value of one of that mapping's keys (its `kind` or `name`)."""
-    path: list[str] = []
-    node = document
-    tag_skipped = False  # one tag at most per mapping
-    for depth, part in enumerate(loc):
-        # Tags are strings: a number or a list that prints as the key is not one. A tag may also
-        # be a key's name (`kind: dataset` beside `dataset: SPEC`): it is the tag when a part
-        # follows and that key's value is a scalar, which has no parts.
-        if (
-            not tag_skipped
-            and isinstance(node, dict)
-            and part in {v for v in node.values() if isinstance(v, str)}
-            and (part not in node or (depth + 1 < len(loc) and not isinstance(node[part], dict | list)))
-        ):
-            tag_skipped = True
-            continue
-        tag_skipped = False
-        path.append(part)
-        if isinstance(node, dict):
-            node = node.get(part)
-        elif isinstance(node, list) and _INDEX.fullmatch(part) and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            node = None
-    return path
-
-
-def _message(error: dict[str, Any], tags: Mapping[str, Iterable[str]]) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return "unknown key"
-    if kind == "missing":
-        return "required key is missing"
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
-        key = error["ctx"]["discriminator"].strip("'")
-        if "expected_tags" in error["ctx"]:
-            known = [tag.strip("'") for tag in error["ctx"]["expected_tags"].split(", ")]
-        else:
-            known = list(tags.get(key, ()))
-        if kind == "union_tag_invalid":
-            return f"unknown {key} {error['ctx']['tag']!r}; known {key}s: {', '.join(sorted(known))}"
-        return f"missing `{key}`" + (f" (one of {', '.join(sorted(known))})" if known else "")
-    message = error["msg"]
-    for prefix in ("Value error, ", "Assertion failed, "):
-        message = message.removeprefix(prefix)
-    if kind not in ("value_error", "assertion_error") and "input" in error:
-        shown = repr(error["input"])
-        message += f" (got {shown if len(shown) <= 40 else shown[:37] + '...'})"
-    return _one_line(message)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+        raise RecipeError(f"{origin}: {format_validation_error(err, document, SOURCE_TAGS)}") from None

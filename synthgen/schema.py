@@ -1,16 +1,27 @@
-"""Shared pieces of the recipe schema: the strict base model, path resolution, safe YAML loading."""
+"""What every YAML document of synthgen (a recipe, a train config, an experiment) is made of:
+the strict base model, paths, ranges, tagged variants, safe YAML loading, `KEY=VALUE`
+overrides, and error messages that name the field path the user wrote."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationInfo
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
-from synthgen.errors import SynthgenError
+from synthgen.errors import DocumentError, SynthgenError
 
 
 class StrictModel(BaseModel):
@@ -21,19 +32,69 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-def resolve_path(value: str, info: ValidationInfo) -> str:
-    """Resolve a path from a recipe relative to the recipe file's folder, and check it exists.
+def document_path(value: str, info: ValidationInfo) -> str:
+    """`value` as an absolute path: relative to the folder of the document being validated (the
+    `base_dir` of the validation context), else to the working directory.
 
-    The resolved (absolute) path is what the resolved recipe records, so a corpus's manifest
-    names exactly what was read.
+    The resolved document records it, so a corpus's manifest names exactly what was read.
     """
     base = (info.context or {}).get("base_dir")
     path = Path(value).expanduser()
     if not path.is_absolute() and base is not None:
         path = Path(base) / path
-    if not path.exists():
-        raise ValueError(f"no such file or directory: {path}")
     return str(path.resolve())
+
+
+def existing_document_path(value: str, info: ValidationInfo) -> str:
+    """document_path, for a file or folder that must exist when the document is read."""
+    path = document_path(value, info)
+    if not Path(path).exists():
+        raise ValueError(f"no such file or directory: {path}")
+    return path
+
+
+def document_spec(value: str, info: ValidationInfo) -> str:
+    """A `SCHEME:PATH` spec (a dataset: `idx:data/fmnist`) with a local PATH resolved as
+    document_path does; a URL (`wds:s3://bucket/shard-{0..9}.tar`) stays as written."""
+    scheme, sep, rest = value.partition(":")
+    if not sep or not rest or "://" in rest:
+        return value
+    return f"{scheme}:{document_path(rest, info)}"
+
+
+# A path in a document, resolved (document_path): read later, by the code that uses it (so a
+# shared recipe with a placeholder path still validates).
+DocumentPath = Annotated[str, AfterValidator(document_path)]
+# A path in a document, resolved, that must exist now.
+ExistingPath = Annotated[str, AfterValidator(existing_document_path)]
+# A `SCHEME:PATH` spec whose local PATH is resolved (document_spec).
+DocumentSpec = Annotated[str, AfterValidator(document_spec)]
+
+
+def check_above(value: Any, info: ValidationInfo, low_name: str, *, strict: bool = True) -> Any:
+    """Check `value` against the sibling field `low_name`, declared (and so validated) before it;
+    nothing to check when that field was invalid (its own error says enough)."""
+    low = info.data.get(low_name)
+    if low is not None and (value <= low if strict else value < low):
+        raise ValueError(f"must be {'>' if strict else '>='} {low_name} ({low})")
+    return value
+
+
+class Range(StrictModel):
+    """The bounds [min, max] of a uniform draw.
+
+    A subclass declares `min` and then `max`, with its own limits and defaults, and `max` with
+    `validate_default=True`, so that a document raising only `min` past the default `max` is
+    caught too.
+    """
+
+    # Whether max may equal min: an integer range [3, 3] is one value, a float range needs width.
+    max_may_equal_min: ClassVar[bool] = False
+
+    @field_validator("max", check_fields=False)
+    @classmethod
+    def _max_above_min(cls, value: Any, info: ValidationInfo) -> Any:
+        return check_above(value, info, "min", strict=not cls.max_may_equal_min)
 
 
 def read_yaml_mapping(path: str | Path, what: str, error: type[SynthgenError]) -> dict[str, Any]:
@@ -141,3 +202,183 @@ def dotted_path(parts: Sequence[str]) -> str:
     or a line break is quoted as Python quotes it, so that the path stays one unambiguous line
     (`source.'a.b': unknown key`)."""
     return ".".join(part if _PLAIN_KEY.fullmatch(part) else repr(part) for part in parts)
+
+
+# A list index in a dotted key (`source.programs.0`).
+_INDEX = re.compile(r"[0-9]{1,9}")
+
+
+def apply_override(document: dict[str, Any], override: str, error: type[DocumentError] = DocumentError) -> None:
+    """Apply one `a.b.c=VALUE` override in place; VALUE is read as a YAML scalar (3, true, [1, 2]).
+    A malformed override raises `error` (the document's own error class)."""
+    key, sep, raw = override.partition("=")
+    if not sep or not key:
+        raise error(f"--set {override!r}: expected KEY=VALUE, e.g. source.time.max=5")
+    try:
+        value = load_yaml(raw)
+    except yaml.YAMLError as err:
+        problem = getattr(err, "problem", None)
+        raise error(f"--set {override!r}: the value is not valid YAML" + (f": {problem}" if problem else "")) from None
+    set_key(document, key, value, f"--set {override!r}", error)
+
+
+def set_key(
+    document: dict[str, Any], key: str, value: Any, origin: str, error: type[DocumentError] = DocumentError
+) -> None:
+    """Set the dotted `key` (`source.time.max`, `source.programs.0.generate`) to `value` in place,
+    creating mappings on the way; `origin` names the setting in the `error` raised."""
+    parts = key.split(".")
+    node: Any = document
+    for depth, part in enumerate(parts[:-1]):
+        if isinstance(node, list):
+            node = node[_list_index(node, part, dotted_path(parts[: depth + 1]), origin, error)]
+        elif isinstance(node, dict):
+            node = node.setdefault(part, {})
+        else:
+            raise error(f"{origin}: {dotted_path(parts[:depth])} is not a mapping")
+        if node is None:
+            raise error(f"{origin}: {dotted_path(parts[: depth + 1])} is empty")
+    last = parts[-1]
+    if isinstance(node, list):
+        node[_list_index(node, last, dotted_path(parts), origin, error)] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        raise error(f"{origin}: {dotted_path(parts[:-1])} is not a mapping")
+
+
+def _list_index(node: list, part: str, where: str, origin: str, error: type[DocumentError]) -> int:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not _INDEX.fullmatch(part) or int(part) >= len(node):
+        raise error(f"{origin}: {where}: expected a list index below {len(node)}")
+    return int(part)
+
+
+# The keys whose presence chooses a variant (see variant_by_presence): as tags in pydantic's
+# error paths, they are dropped like the values of `kind`.
+_PRESENCE_TAGS: set[str] = set()
+# The types of the errors that key_error and variant_by_presence make.
+KEY_ERROR = "key_error"
+NO_VARIANT = "no_variant"
+
+
+def variant_by_presence(keys: Sequence[str], message: str) -> Discriminator:
+    """A discriminator for a union whose variant is chosen by which of `keys` a mapping gives:
+    the first of them present (not null) names the variant (`Tag(key)`); none of them is the
+    one-line error `message`."""
+    _PRESENCE_TAGS.update(keys)
+
+    def chosen(value: Any) -> str | None:
+        get = value.get if isinstance(value, dict) else lambda key: getattr(value, key, None)
+        return next((key for key in keys if get(key) is not None), None)
+
+    return Discriminator(chosen, custom_error_type=NO_VARIANT, custom_error_message=message)
+
+
+def key_error(key: str, message: str) -> PydanticCustomError:
+    """An error about the sibling `key`, raised by a model validator: its path ends in `key`
+    (a model validator's own path is the mapping's)."""
+    return PydanticCustomError(KEY_ERROR, "{message}", {"key": key, "message": message})
+
+
+def format_validation_error(
+    err: ValidationError, document: Any = None, tags: Mapping[str, Iterable[str]] | None = None
+) -> str:
+    """Turn pydantic's report into `path: message` items, the first few joined on one line.
+
+    Paths are the ones the user wrote: pydantic puts a tagged union's tag (`source.shader.time`)
+    into the path, and that entry is dropped by following the path through `document`. An
+    unknown key in a variant says which variant (`unknown key for model spectrum`). `tags` names
+    the key of every tagged union of the document and its values (`{"kind": [...]}`): the tags to
+    drop, and the values to list when one is missing.
+    """
+    items = []
+    for error in err.errors():
+        loc = [str(part) for part in error["loc"]]
+        if error["type"] == KEY_ERROR:
+            loc.append(error["ctx"]["key"])
+        loc, variant = _written_path(loc, document, (tags or {}).keys())
+        # Shorthand validators ("function-before[...]") add non-field entries.
+        loc = [part for part in loc if not part.startswith(("function-", "literal["))]
+        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc.append(error["ctx"]["discriminator"].strip("'"))
+        message = _message(error, tags or {})
+        if error["type"] == "extra_forbidden" and variant:
+            message += f" {variant}"
+        items.append(f"{dotted_path(loc) or '(top level)'}: {message}")
+    shown = "; ".join(items[:3])
+    return shown + (f" (and {len(items) - 3} more)" if len(items) > 3 else "")
+
+
+def _written_path(loc: list[str], document: Any, tag_keys: Iterable[str]) -> tuple[list[str], str | None]:
+    """`loc` without the tags of tagged unions, and the variant that the last entry's mapping was
+    read as (`for model spectrum`; `` beside `checkpoint` `` for a variant chosen by a key's
+    presence), None when it was not a variant.
+
+    A tag is an entry of `loc` that equals the value of one of that mapping's `tag_keys` (its
+    `kind`, `model` or `name`), or the name of a key whose presence chose the variant. A mapping
+    may be read through nested unions (`kind`, then `model`), so tags may follow one another;
+    each key serves as a tag once.
+    """
+    tag_keys = tuple(tag_keys)
+    path: list[str] = []
+    node = document
+    used: set[str] = set()  # the keys of this mapping that served as tags
+    variant: str | None = None
+    for depth, part in enumerate(loc):
+        follows = depth + 1 < len(loc)
+        if isinstance(node, dict):
+            by_value = next((key for key in tag_keys if key not in used and node.get(key) == part), None)
+            # A key whose presence chose the variant has a scalar value: a part that follows it
+            # is below the variant, not below the key.
+            by_presence = (
+                part in _PRESENCE_TAGS
+                and part not in used
+                and follows
+                and part in node
+                and not isinstance(node[part], dict | list)
+            )
+            if by_value is not None or by_presence:
+                used.add(by_value or part)
+                variant = f"for {by_value} {part}" if by_value else f"beside `{part}`"
+                continue
+        path.append(part)
+        if follows:
+            used, variant = set(), None
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and _INDEX.fullmatch(part) and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            node = None
+    return path, variant
+
+
+def _message(error: dict[str, Any], tags: Mapping[str, Iterable[str]]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        key = error["ctx"]["discriminator"].strip("'")
+        if "expected_tags" in error["ctx"]:
+            known = [tag.strip("'") for tag in error["ctx"]["expected_tags"].split(", ")]
+        else:
+            known = list(tags.get(key, ()))
+        if kind == "union_tag_invalid":
+            return f"unknown {key} {error['ctx']['tag']!r}; known {key}s: {', '.join(sorted(known))}"
+        return f"missing `{key}`" + (f" (one of {', '.join(sorted(known))})" if known else "")
+    message = error["msg"]
+    if kind in (KEY_ERROR, NO_VARIANT):
+        return _one_line(message)
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if kind not in ("value_error", "assertion_error") and "input" in error:
+        shown = repr(error["input"])
+        message += f" (got {shown if len(shown) <= 40 else shown[:37] + '...'})"
+    return _one_line(message)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -303,17 +303,14 @@ def test_factory_errors_are_clear(generator: str, expected: str):
         ({"init": "random", "truncation": 0}, "source.truncation: must be > 0"),
         ({"init": "cubist"}, "source.init: Input should be 'random', 'highfreq', 'sparse' or 'oriented'"),
         ({}, "source: give `init` (an untrained StyleGAN2), `checkpoint`"),
-        ({"init": "random", "checkpoint": "g.pt"}, "source.checkpoint: `init` builds an untrained network"),
+        ({"init": "random", "checkpoint": "g.pt"}, "source.checkpoint: unknown key beside `init`"),
         ({"init": "random", "network": {"resolution": 100}}, "source.network.resolution: must be a power of two"),
         (
             {"init": "random", "network": {"resolution": 512, "channel_base": 256}},
             "source.network.channel_base: must be >=",
         ),
         ({"init": "random", "network": {"classes": 10}}, "source.network: `classes` do not apply to untrained"),
-        (
-            {"init": "random", "noise": "const"},
-            "source.noise: applies only to the built-in StyleGAN2 with a `checkpoint`",
-        ),
+        ({"init": "random", "noise": "const"}, "source.noise: unknown key beside `init`"),
         ({"init": "random", "views_method": "same_class"}, "source.views_method: same_class needs a class-conditional"),
         ({"checkpoint": "g.pt", "views_method": "same_class"}, "set source.network.classes"),
         (
@@ -321,12 +318,12 @@ def test_factory_errors_are_clear(generator: str, expected: str):
             "source.std: applies only to views_method gaussian",
         ),
         ({"generator": "no colon"}, "source.generator: expected 'package.module:function'"),
-        ({"generator": FACTORY, "network": {}}, "source.network: applies only to the built-in StyleGAN2"),
-        ({"checkpoint": "g.pt", "weights_seed": 3}, "source.weights_seed: applies only to untrained networks"),
+        ({"generator": FACTORY, "network": {}}, "source.network: unknown key beside `generator`"),
+        ({"checkpoint": "g.pt", "weights_seed": 3}, "source.weights_seed: unknown key beside `checkpoint`"),
         ({"init": "random", "trust_pickle": True}, "source.trust_pickle: goes with `checkpoint`"),
         ({"init": "random", "dtype": "float64"}, "source.dtype: Input should be"),
         ({"init": "random", "batch_size": 0}, "source.batch_size: Input should be greater than or equal to 1"),
-        ({"init": "random", "colour": 1}, "source.colour: unknown key"),
+        ({"init": "random", "colour": 1}, "source.colour: unknown key beside `init`"),
     ],
 )
 def test_recipe_errors_name_the_field_path(source: dict, expected: str):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from synthgen.sources.gan.config import GanSourceConfig
+from synthgen.sources.gan.config import UntrainedGan
 from synthgen.sources.imageops import RejectConfig, cover_resize, pad_batch, to_uint8
 from synthgen.sources.shader.config import ShaderRejectConfig, ShaderSourceConfig
 from synthgen.sources.torch import TorchSource
@@ -62,7 +62,7 @@ def test_near_constant_catches_a_flat_frame_and_passes_a_textured_one():
 
 
 def test_each_family_keeps_its_reject_defaults_even_when_a_recipe_sets_other_keys():
-    gan_default = GanSourceConfig.model_fields["reject"].default
+    gan_default = UntrainedGan.model_fields["reject"].default
     assert type(gan_default) is RejectConfig and gan_default.model_dump() == {"min_std": 1.0}
     shader = ShaderSourceConfig.model_validate({"kind": "shader", "reject": {"max_nan_fraction": 0.05}})
     assert shader.reject.model_dump() == {"min_std": 2.0, "max_nan_fraction": 0.05}

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from synthgen.errors import RecipeError
-from synthgen.recipe import apply_override, load_recipe, parse_recipe
+from synthgen.recipe import load_recipe, parse_recipe
+from synthgen.schema import apply_override
 from synthgen.sources import SOURCES
 
 MINIMAL = {"name": "r", "count": 10, "source": {"kind": "shader"}}
@@ -120,7 +121,7 @@ def test_overrides_set_nested_keys_with_yaml_values(make_recipe):
 def test_bad_overrides_are_clear(override, expected):
     document = {"name": "r", "count": 1, "source": {"kind": "shader", "programs": ["starter"]}}
     with pytest.raises(RecipeError, match=expected):
-        apply_override(document, override)
+        apply_override(document, override, RecipeError)
 
 
 def test_yaml_tags_that_construct_objects_are_refused(tmp_path: Path):
@@ -146,3 +147,31 @@ def test_shipped_recipes_are_valid(path: Path):
     recipe = load_recipe(path)
     source_class(recipe.source.kind).check(recipe)
     assert recipe.name == path.stem
+
+
+def test_each_document_raises_its_own_error_for_a_bad_override(tmp_path: Path):
+    """A `--set` that is not KEY=VALUE is the document's error, so that a caller catching
+    RecipeError does not catch a train config's or an experiment's (all three are DocumentError)."""
+    from synthgen.errors import DocumentError
+    from synthgen.experiment.config import ExperimentError, load_experiment
+    from synthgen.train.config import ConfigError, load_train_config
+
+    with pytest.raises(ConfigError, match="expected KEY=VALUE") as config_error:
+        load_train_config(None, overrides=["epochs"])
+    experiment = tmp_path / "study.yaml"
+    experiment.write_text("name: s\n")
+    with pytest.raises(ExperimentError, match="expected KEY=VALUE") as experiment_error:
+        load_experiment(experiment, overrides=["eval"])
+    for caught in (config_error.value, experiment_error.value):
+        assert isinstance(caught, DocumentError) and not isinstance(caught, RecipeError)
+
+
+def test_a_variant_section_names_the_variant_in_its_unknown_key_error():
+    """Nested tagged unions (`kind`, then `model`) drop both tags from the path, and a key the
+    chosen variant does not read is an unknown key for that variant."""
+    noise = {"name": "r", "count": 1, "source": {"kind": "noise", "model": "wmm", "slope": {}}}
+    with pytest.raises(RecipeError, match=r"^recipe: source\.slope: unknown key for model wmm$"):
+        parse_recipe(noise)
+    nested = {"name": "r", "count": 1, "source": {"kind": "noise", "model": "dead_leaves", "dead_leaves": {"x": 1}}}
+    with pytest.raises(RecipeError, match=r"^recipe: source\.dead_leaves\.x: unknown key$"):
+        parse_recipe(nested)

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from synthgen.errors import RecipeError
 from synthgen.experiment.config import Experiment, ExperimentError, load_experiment
-from synthgen.recipe import Recipe, apply_override, load_recipe, parse_recipe
+from synthgen.recipe import Recipe, load_recipe, parse_recipe
+from synthgen.schema import apply_override
 from synthgen.train.config import ConfigError, TrainConfig, load_train_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -285,7 +286,7 @@ def test_any_override_applies_or_is_one_line_naming_the_setting(document: Any, k
     assume(isinstance(document, dict))
     override = f"{key}={value}"
     try:
-        apply_override(document, override)
+        apply_override(document, override, RecipeError)
     except RecipeError as err:
         assert_one_line_about(str(err), f"--set {override!r}")
         return
@@ -306,7 +307,7 @@ def test_any_override_applies_or_is_one_line_naming_the_setting(document: Any, k
 def test_overrides_that_once_broke_give_one_line(override: str, expected: str):
     document = {"name": "r", "count": 1, "image": {"size": 8}, "source": {"kind": "shader", "programs": ["starter"]}}
     with pytest.raises(RecipeError) as caught:
-        apply_override(document, override)
+        apply_override(document, override, RecipeError)
     assert expected in str(caught.value)
     assert_one_line_about(str(caught.value), f"--set {override!r}")
 

@@ -17,23 +17,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from synthgen.errors import RecipeError
+from synthgen.errors import DocumentError
 from synthgen.evaluate.finetune import FinetuneSettings
 from synthgen.evaluate.run import DEFAULT_PROBES
-from synthgen.recipe import apply_override, format_validation_error
-from synthgen.schema import StrictModel, read_yaml_mapping, resolve_path
+from synthgen.schema import (
+    DocumentSpec,
+    ExistingPath,
+    StrictModel,
+    apply_override,
+    format_validation_error,
+    read_yaml_mapping,
+)
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-BASELINES = ("random", "pixels")
+# The probes an experiment may run (evaluate.run.PROBES).
+Probe = Literal["linear", "knn", "finetune"]
+Baseline = Literal["random", "pixels"]
+BASELINES: tuple[str, ...] = get_args(Baseline)
 # Seeds feed numpy's SeedSequence (non-negative) and torch (64 bits).
 Seed = Annotated[int, Field(ge=0, lt=2**63)]
 
 
-class ExperimentError(RecipeError):
+class ExperimentError(DocumentError):
     """An experiment file that cannot be read or is not valid."""
 
 
@@ -71,14 +80,12 @@ class CorpusEntry(StrictModel):
     study's image size; self-supervised methods never read its labels)."""
 
     name: str = Field(pattern=NAME_PATTERN, max_length=64)
-    recipe: str | None = None
-    dataset: str | None = Field(None, min_length=1)
+    recipe: ExistingPath | None = None
+    dataset: DocumentSpec | None = Field(None, min_length=1)
     set: dict[str, Any] = Field(default_factory=dict)
     # For the accuracy-against-programs plot; counted from the recipe for shader corpora.
     programs: int | None = Field(None, ge=1)
 
-    _recipe_path = field_validator("recipe")(resolve_path)
-    _dataset_path = field_validator("dataset")(lambda value, info: _spec_relative_to_file(value, info))
     _flat = field_validator("set", mode="before")(flatten_settings)
 
     @model_validator(mode="after")
@@ -95,13 +102,12 @@ class CorpusEntry(StrictModel):
 
 
 class TrainSection(StrictModel):
-    config: str | None = None
+    config: ExistingPath | None = None
     set: dict[str, Any] = Field(default_factory=dict)
     # One pretraining run per corpus and seed (`seed` of the train config); results are the mean
     # and spread over seeds. The random baseline draws one init per seed too.
     seeds: list[Seed] = Field(default_factory=lambda: [0], min_length=1)
 
-    _config_path = field_validator("config")(resolve_path)
     _flat = field_validator("set", mode="before")(flatten_settings)
 
     @field_validator("seeds")
@@ -110,15 +116,6 @@ class TrainSection(StrictModel):
         if len(set(value)) != len(value):
             raise ValueError(f"seeds must be distinct, got {value}")
         return value
-
-
-def _spec_relative_to_file(value: str, info: Any) -> str:
-    """A local dataset SPEC (`idx:data/fmnist`) relative to the experiment file."""
-    kind, sep, rest = value.partition(":")
-    base = (info.context or {}).get("base_dir")
-    if sep and base is not None and rest and "://" not in rest and not Path(rest).is_absolute():
-        return f"{kind}:{Path(base) / rest}"
-    return value
 
 
 # The metrics each probe reports (experiment.report.metrics_of).
@@ -144,7 +141,7 @@ class Protocol(StrictModel):
     """One way of measuring an encoder: probes on `limit_train` images (all labels), or on
     `labels_per_class` images per class (few labels). Its metrics are suffixed `@N` then."""
 
-    probes: list[Literal["linear", "knn", "finetune"]] = Field(min_length=1)
+    probes: list[Probe] = Field(min_length=1)
     labels_per_class: int | None = Field(None, ge=1)
     finetune: FinetuneSection = FinetuneSection()
 
@@ -154,9 +151,9 @@ class Protocol(StrictModel):
 
 
 class EvalSection(StrictModel):
-    dataset: str
+    dataset: DocumentSpec
     # The probes of the one protocol when `protocols` is not given (all of limit_train's labels).
-    probes: list[Literal["linear", "knn", "finetune"]] = Field(default_factory=lambda: list(DEFAULT_PROBES), min_length=1)
+    probes: list[Probe] = Field(default_factory=lambda: list(DEFAULT_PROBES), min_length=1)
     # Several protocols, each measured on every row: e.g. all labels and 10 labels per class.
     protocols: list[Protocol] | None = Field(None, min_length=1)
     limit_train: int | None = Field(None, ge=1)
@@ -168,8 +165,6 @@ class EvalSection(StrictModel):
     seed: Seed = 0
     # auto: CUDA when there is one.
     device: str = "auto"
-
-    _local_relative_to_file = field_validator("dataset")(lambda value, info: _spec_relative_to_file(value, info))
 
     @model_validator(mode="after")
     def _distinct_protocols(self) -> EvalSection:
@@ -193,7 +188,7 @@ class Experiment(StrictModel):
     corpora: list[CorpusEntry] = Field(min_length=1)
     train: TrainSection = TrainSection()
     eval: EvalSection
-    baselines: list[Literal[BASELINES]] = Field(default_factory=lambda: list(BASELINES))  # type: ignore[valid-type]
+    baselines: list[Baseline] = Field(default_factory=lambda: list(BASELINES))
 
     @field_validator("corpora")
     @classmethod
@@ -216,10 +211,7 @@ def load_experiment(path: str | Path, overrides: Sequence[str] = ()) -> Experime
     path = Path(path)
     document = read_yaml_mapping(path, "experiment", ExperimentError)
     for override in overrides:
-        try:
-            apply_override(document, override)
-        except RecipeError as err:
-            raise ExperimentError(str(err)) from None
+        apply_override(document, override, ExperimentError)
     try:
         return Experiment.model_validate(document, context={"base_dir": path.parent})
     except ValidationError as err:

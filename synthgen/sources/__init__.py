@@ -7,14 +7,14 @@ imported only when a render needs it, so validating a recipe never loads GL or a
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Annotated, Union
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
 from synthgen.sources.dataset import DatasetSourceConfig
 from synthgen.sources.diffusion.config import DiffusionSourceConfig
 from synthgen.sources.gan.config import GanSourceConfig
-from synthgen.sources.noise.config import NoiseSourceConfig
+from synthgen.sources.noise.config import MODELS, NoiseSourceConfig
 from synthgen.sources.shader.config import ShaderSourceConfig
 
 if TYPE_CHECKING:
@@ -31,9 +31,14 @@ SOURCES: dict[str, str] = {
     "dataset": "synthgen.realdata:DatasetSource",
 }
 
-SOURCE_CONFIGS = (ShaderSourceConfig, NoiseSourceConfig, DiffusionSourceConfig, GanSourceConfig, DatasetSourceConfig)
-# The recipe's `source` section: the config model of the family its `kind` names.
-SourceConfig = Annotated[Union[SOURCE_CONFIGS], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
+# The recipe's `source` section: the config model of the family its `kind` names (for noise and
+# gan, itself a union of variants; see their config modules).
+SourceConfig = Annotated[
+    ShaderSourceConfig | NoiseSourceConfig | DiffusionSourceConfig | GanSourceConfig | DatasetSourceConfig,
+    Field(discriminator="kind"),
+]
+# The values of the keys that choose a variant, for the error that says one is missing.
+SOURCE_TAGS: dict[str, tuple[str, ...]] = {"kind": tuple(SOURCES), "model": MODELS}
 
 
 def source_class(kind: str) -> type[Source]:

@@ -14,12 +14,11 @@ names every family's, so a recipe validates without loading the data reader.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from synthgen.schema import StrictModel
+from synthgen.schema import StrictModel, document_spec
 
 # The spec schemes synthgen.evaluate.datasets reads (its SCHEMES; a test keeps the two equal).
 DATASET_SCHEMES = ("imagefolder", "wds", "idx")
@@ -43,10 +42,4 @@ class DatasetSourceConfig(StrictModel):
         scheme, sep, path = value.partition(":")
         if not sep or scheme not in DATASET_SCHEMES or not path:
             raise ValueError(f"expected imagefolder:DIR, idx:DIR or wds:URL_OR_PATTERN, got {value!r}")
-        if "://" in path:
-            return value
-        base = (info.context or {}).get("base_dir")
-        local = Path(path).expanduser()
-        if not local.is_absolute() and base is not None:
-            local = Path(base) / local
-        return f"{scheme}:{local.resolve() if local.is_absolute() else local}"
+        return document_spec(value, info)

@@ -16,16 +16,16 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from synthgen.errors import RecipeError
-from synthgen.recipe import apply_override, canonical_json, format_validation_error, set_key
-from synthgen.schema import StrictModel, read_yaml_mapping
+from synthgen.errors import DocumentError
+from synthgen.recipe import canonical_json
+from synthgen.schema import StrictModel, apply_override, format_validation_error, read_yaml_mapping, set_key
 from synthgen.train.augment import AugmentConfig
 from synthgen.train.methods import METHODS, MethodConfig, SimCLRConfig
 from synthgen.train.models import BACKBONES, RESNETS, resolve_stem
 from synthgen.train.optim import OptimConfig
 
 
-class ConfigError(RecipeError):
+class ConfigError(DocumentError):
     """The training configuration is invalid: the message names the field path."""
 
 
@@ -157,15 +157,9 @@ def load_train_config(
         origin = str(path)
         document = read_yaml_mapping(path, "config", ConfigError)
     for key, value in (settings or {}).items():
-        try:
-            set_key(document, key, value, f"{origin}: {key}")
-        except RecipeError as err:
-            raise ConfigError(str(err)) from None
+        set_key(document, key, value, f"{origin}: {key}", ConfigError)
     for override in overrides:
-        try:
-            apply_override(document, override)
-        except RecipeError as err:
-            raise ConfigError(str(err)) from None
+        apply_override(document, override, ConfigError)
     if data:
         corpora = []
         for spec in data:

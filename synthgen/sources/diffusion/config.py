@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from pydantic import ValidationInfo, field_validator, model_validator
 
-from synthgen.schema import StrictModel
+from synthgen.schema import StrictModel, document_path
+from synthgen.sources.base import Dtype
 
 # Short scheduler names; any diffusers class name ending in `Scheduler` is accepted too.
 SCHEDULERS: dict[str, str] = {
@@ -30,7 +31,6 @@ SCHEDULERS: dict[str, str] = {
     "deis": "DEISMultistepScheduler",
     "lcm": "LCMScheduler",
 }
-DTYPES = ("auto", "float32", "float16", "bfloat16")
 # Prompt files by suffix: one prompt per line, or a table with a text column.
 TEXT_SUFFIXES = (".txt",)
 TABLE_SUFFIXES = (".jsonl", ".csv", ".tsv", ".parquet")
@@ -38,15 +38,6 @@ DEFAULT_TEMPLATE = "a photo of a {}."
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _SCHEDULER_CLASS = re.compile(r"^[A-Za-z0-9]+Scheduler$")
-
-
-def resolve_later(value: str, info: ValidationInfo) -> str:
-    """A path from the recipe, made absolute against the recipe's folder; it need not exist yet."""
-    base = (info.context or {}).get("base_dir")
-    path = Path(value).expanduser()
-    if not path.is_absolute() and base is not None:
-        path = Path(base) / path
-    return str(path.resolve())
 
 
 def _at_least(value: float, low: float, high: float | None = None) -> Any:
@@ -87,7 +78,7 @@ class PromptsConfig(StrictModel):
             return None
         if not value.endswith(TEXT_SUFFIXES + TABLE_SUFFIXES):
             raise ValueError(f"expected a {', '.join(TEXT_SUFFIXES + TABLE_SUFFIXES)} file, got {value!r}")
-        return resolve_later(value, info)
+        return document_path(value, info)
 
     @field_validator("classes")
     @classmethod
@@ -102,7 +93,7 @@ class PromptsConfig(StrictModel):
         if isinstance(value, str):
             if not value.endswith(".txt"):
                 raise ValueError(f"expected a list of class names or a .txt file of them, got {value!r}")
-            return resolve_later(value, info)
+            return document_path(value, info)
         return value
 
     @field_validator("templates")
@@ -156,7 +147,7 @@ class DiffusionSourceConfig(StrictModel):
     # Generated at this size, then resized to `image.size`; unset: the model's native size.
     generation_size: tuple[int, int] | None = None
     # `auto`: bfloat16 on a GPU, float32 on the CPU.
-    dtype: Literal[DTYPES] = "auto"  # type: ignore[valid-type]
+    dtype: Dtype = "auto"
     # Prompts per pipeline call; each brings its `views` images, so a call makes batch_size x views.
     batch_size: int = 4
     # torch.compile the denoiser (worth it for long renders: the first batches pay the compile).
@@ -171,7 +162,7 @@ class DiffusionSourceConfig(StrictModel):
         base = (info.context or {}).get("base_dir")
         next_to_recipe = base is not None and (Path(base) / value).is_dir()
         if value.startswith(("/", ".", "~")) or next_to_recipe or not _HUB_ID.match(value):
-            return resolve_later(value, info)
+            return document_path(value, info)
         return value
 
     @field_validator("images_per_prompt")

@@ -36,7 +36,7 @@ from torch import Tensor
 from synthgen.errors import SourceError
 from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec
 from synthgen.sources.gan.checkpoints import load_state_dict, resolve_factory
-from synthgen.sources.gan.config import GanSourceConfig
+from synthgen.sources.gan.config import CheckpointGan, FactoryGan, GanSourceConfig, UntrainedGan
 from synthgen.sources.gan.latents import INSTANCE_STREAM, View, derived_seed, draw_views, seeded
 from synthgen.sources.gan.stylegan2 import Architecture
 from synthgen.sources.gan.trained import FactoryGenerator, TrainedStyleGAN
@@ -71,7 +71,7 @@ class GanSource(TorchSource):
         # A checkpoint is opened when a render builds the source, not here: a shared recipe with
         # a placeholder path validates, and the file is read (and verified) once per worker.
         config: GanSourceConfig = recipe.source  # type: ignore[assignment]
-        if config.generator is not None:
+        if isinstance(config, FactoryGan):
             resolve_factory(config.generator)
 
     def __init__(self, recipe: Recipe, device: str | None = None) -> None:
@@ -171,14 +171,10 @@ class GanSource(TorchSource):
 
 
 def _build_model(config: GanSourceConfig, device: torch.device, dtype: torch.dtype) -> Any:
-    network = config.network
-    arch = None
-    if network is not None:
-        arch = Architecture(**network.model_dump(), activation="relu" if config.mode == "untrained" else "lrelu")
-    if config.mode == "untrained":
+    if isinstance(config, UntrainedGan):
         return UntrainedStyleGAN(
             config.init,
-            arch,
+            Architecture(**config.network.model_dump(), activation="relu"),
             weights_seed=config.weights_seed,
             samples_per_network=config.samples_per_network,
             bias_range=config.bias_range,
@@ -186,7 +182,8 @@ def _build_model(config: GanSourceConfig, device: torch.device, dtype: torch.dty
             dtype=dtype,
         )
     state = load_state_dict(config.checkpoint, config.trust_pickle) if config.checkpoint else None
-    if config.mode == "checkpoint":
+    if isinstance(config, CheckpointGan):
+        arch = Architecture(**config.network.model_dump(), activation="lrelu")
         return TrainedStyleGAN(arch, state, config.checkpoint, config.noise, device, dtype)
     return FactoryGenerator(config.generator, config.generator_kwargs, state, config.checkpoint, device, dtype)
 

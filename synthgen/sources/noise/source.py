@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from synthgen.errors import SourceError
 from synthgen.seeds import sample_rng
 from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec
-from synthgen.sources.noise.config import NoiseSourceConfig
+from synthgen.sources.noise.config import STATISTICAL_SECTIONS, NoiseSourceConfig
 from synthgen.sources.noise.dead_leaves import DeadLeavesModel
 from synthgen.sources.noise.pyramid import auto_scales, max_scales
 from synthgen.sources.noise.statistical import Generated, StatisticalModel
@@ -30,7 +30,7 @@ class NoiseSource(TorchSource):
     @classmethod
     def check(cls, recipe: Recipe) -> None:
         config: NoiseSourceConfig = recipe.source  # type: ignore[assignment]
-        if config.wmm is not None and config.statistical_model in ("wmm", "spectrum_color_wmm"):
+        if "wmm" in STATISTICAL_SECTIONS.get(config.statistical_model, ()):
             height, width = recipe.image.height, recipe.image.width
             scales = config.wmm.scales or auto_scales(height, width)
             if scales > max_scales(height, width):

@@ -94,7 +94,7 @@ class StatisticalModel:
         self.uses_color = "color" in sections
         self.uses_wmm = "wmm" in sections
         # One spectrum projection is idempotent: more rounds only help when constraints alternate.
-        self.iterations = config.iterations if (config.iterations and model != "spectrum") else 1
+        self.iterations = config.iterations if "iterations" in sections else 1
         # |frequency| in cycles per pixel along y (rows) and x (rfft columns), as in the paper.
         self.abs_fy = np.abs(np.fft.fftfreq(height))
         self.abs_fx = np.abs(np.fft.rfftfreq(width))

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from synthgen.schema import StrictModel, resolve_path
+from synthgen.schema import ExistingPath, Range, StrictModel
 from synthgen.sources.imageops import RejectConfig
 from synthgen.sources.shader import generator_version
 
-BUILTIN_PROGRAM_SETS = ("library", "starter")
-PROGRAM_FORMATS = ("auto", "twigl-geek", "twigl-geeker")
+BuiltinProgramSet = Literal["library", "starter"]
+BUILTIN_PROGRAM_SETS: tuple[str, ...] = get_args(BuiltinProgramSet)
+ProgramFormat = Literal["auto", "twigl-geek", "twigl-geeker"]
+PROGRAM_FORMATS: tuple[str, ...] = get_args(ProgramFormat)
 # Compiled programs a render process keeps; a `blocked` sampling block must fit in it.
 PROGRAM_CACHE = 512
 
@@ -31,13 +33,13 @@ class ProgramSetEntry(StrictModel):
     shorthand string `library`, `starter` or a path.
     """
 
-    builtin: Literal[BUILTIN_PROGRAM_SETS] | None = None  # type: ignore[valid-type]
-    path: str | None = None
+    builtin: BuiltinProgramSet | None = None
+    path: ExistingPath | None = None
     generate: int | None = Field(None, ge=1, le=10_000_000)
     seed: int | None = Field(None, ge=0, lt=2**63)
     generator: int | None = None
     tags: list[str] | None = Field(None, min_length=1)
-    format: Literal[PROGRAM_FORMATS] = "auto"  # type: ignore[valid-type]
+    format: ProgramFormat = "auto"
 
     @model_validator(mode="before")
     @classmethod
@@ -61,11 +63,6 @@ class ProgramSetEntry(StrictModel):
             )
         return value
 
-    @field_validator("path")
-    @classmethod
-    def _resolve(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return None if value is None else resolve_path(value, info)
-
     @field_validator("tags")
     @classmethod
     def _lowercase(cls, value: list[str] | None) -> list[str] | None:
@@ -85,19 +82,11 @@ class ProgramSetEntry(StrictModel):
         return self
 
 
-class TimeRange(StrictModel):
+class TimeRange(Range):
     """iTime of view 0 is drawn from U(min, max) seconds (Shaders21k: 0.1 to 10)."""
 
     min: float = Field(0.1, ge=0.0)
-    max: float = Field(10.0, validate_default=True)  # checked against `min` even when not given
-
-    @field_validator("max")
-    @classmethod
-    def _above_min(cls, value: float, info: ValidationInfo) -> float:
-        low = info.data.get("min")
-        if low is not None and value <= low:
-            raise ValueError(f"must be > min ({low})")
-        return value
+    max: float = Field(10.0, validate_default=True)
 
 
 class SamplingConfig(StrictModel):

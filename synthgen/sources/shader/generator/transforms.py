@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from synthgen.sources.shader.generator.builder import NOISES, Builder, block
 from synthgen.sources.shader.generator.glsl import TAU, _f, _v2
 
-
 # Appends its lines to the program; draws from `Builder.r`.
 TransformBuild = Callable[[Builder], None]
 
