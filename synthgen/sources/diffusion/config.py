@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationInfo, field_validator, model_validator
 
-from synthgen.schema import StrictModel, document_path
+from synthgen.schema import StrictModel, document_path, key_error
 from synthgen.sources.base import Dtype
 
 # Short scheduler names; any diffusers class name ending in `Scheduler` is accepted too.
@@ -192,15 +192,6 @@ class DiffusionSourceConfig(StrictModel):
             raise ValueError(f"expected one of {', '.join(SCHEDULERS)} or a diffusers class name like DDIMScheduler")
         return value
 
-    @field_validator("negative_prompt")
-    @classmethod
-    def _needs_guidance(cls, value: str | None, info: ValidationInfo) -> str | None:
-        guidance = info.data.get("guidance_scale")
-        if value is not None and guidance is not None and guidance <= 1:
-            # diffusers runs classifier-free guidance, and so reads the negative prompt, only above 1.
-            raise ValueError(f"has no effect unless guidance_scale > 1 (it is {guidance})")
-        return value
-
     @field_validator("generation_size", mode="before")
     @classmethod
     def _square(cls, value: Any) -> Any:
@@ -212,6 +203,13 @@ class DiffusionSourceConfig(StrictModel):
         if value is not None and any(side % 8 or not 8 <= side <= 4096 for side in value):
             raise ValueError(f"each side must be a multiple of 8 between 8 and 4096 pixels, got {list(value)}")
         return value
+
+    @model_validator(mode="after")
+    def _negative_prompt_needs_guidance(self) -> DiffusionSourceConfig:
+        if self.negative_prompt is not None and self.guidance_scale <= 1:
+            # diffusers runs classifier-free guidance, and so reads the negative prompt, only above 1.
+            raise key_error("negative_prompt", f"has no effect unless guidance_scale > 1 (it is {self.guidance_scale})")
+        return self
 
     @property
     def scheduler_class(self) -> str | None:

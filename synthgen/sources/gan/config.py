@@ -20,7 +20,7 @@ import json
 import re
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import Field, Tag, ValidationInfo, field_validator, model_validator
+from pydantic import Field, Tag, field_validator, model_validator
 
 from synthgen.schema import DocumentPath, StrictModel, key_error, variant_by_presence
 from synthgen.sources.base import Dtype
@@ -53,15 +53,14 @@ class NetworkConfig(StrictModel):
             raise ValueError(f"must be a power of two from 32 to 512, got {value}")
         return value
 
-    @field_validator("channel_base")
-    @classmethod
-    def _channels_at_full_size(cls, value: int, info: ValidationInfo) -> int:
-        resolution = info.data.get("resolution")
-        if resolution is not None and value < resolution:
-            raise ValueError(
-                f"must be >= resolution ({resolution}): the last block has channel_base / resolution channels"
+    @model_validator(mode="after")
+    def _channels_at_full_size(self) -> NetworkConfig:
+        if self.channel_base < self.resolution:
+            raise key_error(
+                "channel_base",
+                f"must be >= resolution ({self.resolution}): the last block has channel_base / resolution channels",
             )
-        return value
+        return self
 
 
 Init = Literal["random", "highfreq", "sparse", "oriented"]
