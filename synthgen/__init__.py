@@ -3,8 +3,14 @@
 The public API, for notebooks and scripts (README, "Python API"):
 
     recipe = synthgen.load_recipe("recipes/noise-demo-spectrum.yaml", count=64)
-    synthgen.render_corpus(recipe, "out/noise", progress=False)
+    synthgen.render_corpus(recipe, "out/noise")
     corpus = synthgen.open_corpus("out/noise")
+
+The functions draw no progress bar and print nothing: they log to the `synthgen` loggers
+(`logging`), report progress to an `on_progress` callback (synthgen.progress.ProgressUpdate;
+synthgen.cli_progress.ProgressBars draws the command's bars), and return typed results
+(`pretrain` a TrainSummary, `evaluate_encoder` an EvalReport, each with `to_dict()`, the JSON
+that the commands write).
 
 Each name is imported on first use (PEP 562), so `import synthgen` (and the CLI's import of
 `__version__`) stays cheap: no torch, webdataset or moderngl until a name that needs them.

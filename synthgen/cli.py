@@ -1,13 +1,15 @@
 """The `synthgen` command. Thin: parse arguments, call one library function, print the result.
 
 Errors that synthgen raises on purpose become one line on stderr and exit status 2;
-`synthgen --debug ...` shows the traceback instead.
+`synthgen --debug ...` shows the traceback instead. The library's log records go to stderr
+(`warning: ...`); `--quiet` and `--verbose`, before or after any command, choose how many
+(cli_options.py), and progress bars are drawn here from the library's callbacks (cli_progress.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
+import logging
 import sys
 from typing import Any
 
@@ -16,8 +18,18 @@ import click
 from synthgen import __version__
 from synthgen.cli_diffusion import diffusion
 from synthgen.cli_learn import eval_command, experiment, train
-from synthgen.cli_options import count_option, overrides_option, parse_storage_options, storage_option
+from synthgen.cli_options import (
+    add_common_options,
+    count_option,
+    overrides_option,
+    parse_storage_options,
+    storage_option,
+)
+from synthgen.cli_progress import ProgressBars, progress_bar
 from synthgen.errors import SynthgenError
+
+logger = logging.getLogger(__name__)
+
 
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
@@ -46,7 +58,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
       synthgen inspect out/demo
       synthgen preview out/demo --out grid.png
     """
-    ctx.obj = {"debug": debug}
+    ctx.ensure_object(dict)["debug"] = debug  # the object --quiet or --verbose may have made already
 
 
 @cli.command()
@@ -56,7 +68,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Render processes.")
 @overrides_option
 @click.option("--overwrite", is_flag=True, help="Delete a corpus already in DEST and render it again.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option(
     "--executor",
     type=click.Choice(["local", "ray"]),
@@ -78,7 +89,6 @@ def render(
     workers: int,
     overrides: tuple[str, ...],
     overwrite: bool,
-    quiet: bool,
     executor: str,
     address: str | None,
     gpus_per_task: float | None,
@@ -99,9 +109,7 @@ def render(
     loaded = load_recipe(recipe, overrides, count)
 
     def report(subject: str, message: str) -> None:
-        from tqdm import tqdm
-
-        tqdm.write(f"warning: {subject}: {message}", file=sys.stderr)
+        logger.warning("%s: %s", subject, message)
 
     if executor == "ray":
         from synthgen.render.executors import RayExecutor
@@ -111,15 +119,16 @@ def render(
         from synthgen.render.executors import LocalExecutor
 
         chosen = LocalExecutor(workers)
-    summary = render_corpus(
-        loaded,
-        dest,
-        executor=chosen,
-        overwrite=overwrite,
-        storage_options=parse_storage_options(storage_options),
-        progress=not quiet,
-        on_failure_subject=report,
-    )
+    with ProgressBars() as bars:
+        summary = render_corpus(
+            loaded,
+            dest,
+            executor=chosen,
+            overwrite=overwrite,
+            storage_options=parse_storage_options(storage_options),
+            on_progress=bars,
+            on_failure_subject=report,
+        )
     click.echo(summary.line())
 
 
@@ -143,7 +152,6 @@ def render(
 @click.option("--name", help="Corpus name [default: from SPEC and the split, e.g. fashion-mnist-train].")
 @storage_option
 @click.option("--overwrite", is_flag=True, help="Delete a corpus already in DEST and import again.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
 def import_command(spec: str, dest: str, limit: int | None, storage_options: tuple[str, ...], **options: Any) -> None:
     """Write the labelled dataset SPEC (imagefolder:DIR, idx:DIR, wds:URL, as `eval --dataset` reads
     it) as a corpus in DEST, one image a sample with its `cls` label: the real-data control of a
@@ -155,10 +163,10 @@ def import_command(spec: str, dest: str, limit: int | None, storage_options: tup
     """
     from synthgen.realdata import import_dataset
 
-    quiet = options.pop("quiet")
-    summary = import_dataset(
-        spec, dest, limit=limit, storage_options=parse_storage_options(storage_options), progress=not quiet, **options
-    )
+    with ProgressBars() as bars:
+        summary = import_dataset(
+            spec, dest, limit=limit, storage_options=parse_storage_options(storage_options), on_progress=bars, **options
+        )
     click.echo(summary.line())
     if limit is not None and summary.nsamples < limit:
         click.echo(f"note: --limit {limit} exceeds the {summary.nsamples} images of the split: all are taken")
@@ -238,11 +246,9 @@ def push(local_corpus: str, url: str, storage_options: tuple[str, ...]) -> None:
     Example:
       synthgen push out/demo s3://bucket/demo --storage-option endpoint_url=http://127.0.0.1:9000
     """
-    from tqdm import tqdm
-
     from synthgen.corpus.push import push_corpus
 
-    with tqdm(unit="B", unit_scale=True, desc="push", dynamic_ncols=True, file=sys.stderr) as bar:
+    with progress_bar(unit="B", unit_scale=True, desc="push") as bar:
         summary = push_corpus(
             local_corpus, url, parse_storage_options(storage_options), on_file=lambda name, size: bar.update(size)
         )
@@ -266,23 +272,20 @@ def verify(corpus: str, decode: bool, repair: bool, storage_options: tuple[str, 
       synthgen verify s3://bucket/demo --storage-option endpoint_url=http://127.0.0.1:9000
       synthgen verify out/demo --repair && synthgen render recipes/demo-shaders.yaml --out out/demo
     """
-    from tqdm import tqdm
-
     from synthgen.corpus.verify import mark_for_rerender, verify_corpus
 
     options = parse_storage_options(storage_options)
-    with tqdm(unit="shard", desc="verify", dynamic_ncols=True, file=sys.stderr) as bar:
-        shards, samples, problems = verify_corpus(corpus, options, decode=decode, on_shard=lambda name: bar.update(1))
-    for problem in problems:
+    with ProgressBars() as bars:
+        report = verify_corpus(corpus, options, decode=decode, on_progress=bars)
+    for problem in report.problems:
         click.echo(problem.line())
-    if problems:
-        bad = len({p.shard for p in problems})
-        click.echo(f"{corpus}: NOT whole: {len(problems)} problems in {bad} files")
+    if not report.ok:
+        click.echo(f"{corpus}: NOT whole: {len(report.problems)} problems in {report.bad_files} files")
         if repair:
-            redo = mark_for_rerender(corpus, problems, options)
+            redo = mark_for_rerender(corpus, report.problems, options)
             click.echo(f"uncommitted {len(redo)} shards: run the same render command again to render them")
         sys.exit(1)
-    click.echo(f"{corpus}: whole: {shards} shards, {samples} samples verified")
+    click.echo(f"{corpus}: whole: {report.shards} shards, {report.samples} samples verified")
 
 
 @cli.group()
@@ -376,8 +379,6 @@ def shaders_check(
       synthgen shaders check my-shaders/ export.json --good my-shaders/good.txt
       # then in a recipe:  programs: [my-shaders/good.txt]
     """
-    from tqdm import tqdm
-
     from synthgen.sources.shader.check import check_programs, write_good_list
     from synthgen.sources.shader.config import WatchdogConfig
 
@@ -385,7 +386,7 @@ def shaders_check(
         frame_times = [float(t) for t in times.split(",")]
     except ValueError:
         raise click.BadParameter(f"expected numbers separated by commas, got {times!r}", param_hint="--times") from None
-    with tqdm(unit="program", desc="checking", dynamic_ncols=True, file=sys.stderr) as bar:
+    with progress_bar(unit="program", desc="checking") as bar:
         results = check_programs(
             paths,
             fmt=fmt,
@@ -408,6 +409,7 @@ def shaders_check(
 
 for _command in (train, eval_command, experiment, diffusion):
     cli.add_command(_command)
+add_common_options(cli)  # last: every command is in the tree by now
 
 
 def format_report(report: dict[str, Any]) -> str:

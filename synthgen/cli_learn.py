@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 import click
 
 from synthgen.cli_options import parse_storage_options, storage_option
+from synthgen.cli_progress import ProgressBars
 
 
 @click.command()
@@ -65,7 +65,6 @@ from synthgen.cli_options import parse_storage_options, storage_option
 )
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--stop-after", type=click.IntRange(min=1), help="Stop after this many steps (resume later).")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
 def train(
     data: tuple[str, ...],
     recipes: tuple[str, ...],
@@ -84,7 +83,6 @@ def train(
     monitor: str | None,
     resume: bool,
     stop_after: int | None,
-    quiet: bool,
 ) -> None:
     """Pretrain an encoder self-supervised on corpora of shards; writes metrics, checkpoints and
     the backbone (safetensors) to --out. Under torchrun it trains on every process (DDP).
@@ -126,20 +124,21 @@ def train(
         settings={key: value for key, value in settings.items() if value is not None},
     )
     watcher = build_monitor(config)  # its dataset is loaded now: a bad spec fails before training
-    summary = run_training(config, run_dir, resume=resume, stop_after=stop_after, progress=not quiet, monitor=watcher)
-    if summary["interrupted"]:
-        click.echo(f"interrupted after step {summary['steps']}, checkpoint saved: continue with --resume", err=True)
+    with ProgressBars() as bars:
+        summary = run_training(config, run_dir, resume=resume, stop_after=stop_after, monitor=watcher, on_progress=bars)
+    if summary.interrupted:
+        click.echo(f"interrupted after step {summary.steps}, checkpoint saved: continue with --resume", err=True)
         sys.exit(130)
     if os.environ.get("RANK", "0") != "0":  # under torchrun, one process reports
         return
-    state = "finished" if summary["finished"] else "stopped (continue with --resume)"
-    loss = summary["final_loss"]
-    top1 = summary.get("monitor_knn_top1")
+    state = "finished" if summary.finished else "stopped (continue with --resume)"
+    loss = summary.final_loss
+    top1 = summary.monitor.get("monitor_knn_top1")
     monitored = "" if top1 is None else f", monitor kNN top-1 {100 * top1:.1f}%"
     click.echo(
-        f"{state}: {summary['steps']}/{summary['total_steps']} steps, loss {loss:.4f}, "
-        f"{summary['images_per_s']:.0f} images/s, skipped {summary['bad_samples']} bad samples "
-        f"and {summary['bad_shards']} bad shards{monitored}; backbone: {summary['backbone']}"
+        f"{state}: {summary.steps}/{summary.total_steps} steps, loss {loss:.4f}, "
+        f"{summary.images_per_s:.0f} images/s, skipped {summary.bad_samples} bad samples "
+        f"and {summary.bad_shards} bad shards{monitored}; backbone: {summary.backbone}"
         if loss is not None
         else f"{state}: no step taken"
     )
@@ -200,7 +199,7 @@ def eval_command(
     from synthgen.errors import CorpusError
     from synthgen.evaluate.datasets import TooFewPerClass
     from synthgen.evaluate.finetune import FinetuneSettings
-    from synthgen.evaluate.run import default_cache_dir, evaluate, summary_line, write_report
+    from synthgen.evaluate.run import default_cache_dir, evaluate
 
     chosen = [name.strip() for name in probes.split(",") if name.strip()]
     if labels_per_class is not None and limit_train is not None:
@@ -230,8 +229,8 @@ def eval_command(
     except ValueError as err:
         raise click.UsageError(str(err)) from None
     if out_path:
-        write_report(report, out_path)
-    click.echo(summary_line(report))
+        report.write(out_path)
+    click.echo(report.line())
 
 
 @click.command()
@@ -244,8 +243,7 @@ def eval_command(
     metavar="KEY=VALUE",
     help="Override a key of FILE, e.g. --set train.set.epochs=8 (repeatable; VALUE is YAML).",
 )
-@click.option("--quiet", is_flag=True, help="No progress bars.")
-def experiment(experiment_file: str, out_dir: str | None, overrides: tuple[str, ...], quiet: bool) -> None:
+def experiment(experiment_file: str, out_dir: str | None, overrides: tuple[str, ...]) -> None:
     """Run a study: render each corpus FILE names, pretrain on each, evaluate every run and the
     random and pixels baselines on real data; write results.md, results.json and plots.
     Running it again reuses what is done and resumes what is not.
@@ -259,5 +257,6 @@ def experiment(experiment_file: str, out_dir: str | None, overrides: tuple[str, 
 
     loaded = load_experiment(experiment_file, overrides)
     out = out_dir or os.path.join("out", "experiments", loaded.name)
-    run_experiment(loaded, out, progress=not quiet, echo=click.echo)
+    with ProgressBars() as bars:
+        run_experiment(loaded, out, echo=click.echo, on_progress=bars)
     click.echo(f"results: {os.path.join(out, 'results.md')}")

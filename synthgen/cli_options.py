@@ -1,7 +1,11 @@
-"""Options and option parsing shared by the `synthgen` commands."""
+"""Options and option parsing shared by the `synthgen` commands, and the command's logging."""
 
 from __future__ import annotations
 
+import functools
+import logging
+import os
+import sys
 from typing import Any
 
 import click
@@ -40,3 +44,123 @@ def parse_storage_options(items: tuple[str, ...]) -> dict[str, Any]:
         except yaml.YAMLError:
             options[key] = raw
     return options
+
+
+# --- --quiet and --verbose: on every command, before it or after it -------------------------------
+
+QUIET, NORMAL, VERBOSE = "quiet", "normal", "verbose"
+# What the command's stderr shows at each verbosity. Normal is what synthgen always printed:
+# warnings and errors (the library's info lines, e.g. the monitor's figures, would repeat what the
+# progress bar and the final line say); --verbose adds info and debug, --quiet keeps errors only.
+_LEVELS = {QUIET: logging.ERROR, NORMAL: logging.WARNING, VERBOSE: logging.DEBUG}
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value:
+        return
+    given = ctx.find_root().ensure_object(dict).setdefault("verbosity", set())
+    given.add(param.name)
+    if len(given) > 1:
+        raise click.UsageError("--quiet and --verbose exclude each other")
+
+
+def _verbosity_options() -> list[click.Option]:
+    return [
+        click.Option(
+            ["--quiet"], is_flag=True, expose_value=False, callback=_remember,
+            help="Errors only: no progress bars, no warnings.",
+        ),
+        click.Option(
+            ["--verbose"], is_flag=True, expose_value=False, callback=_remember,
+            help="Also synthgen's info and debug messages.",
+        ),
+    ]  # fmt: skip
+
+
+def verbosity() -> str:
+    """QUIET, NORMAL or VERBOSE, as the running command was given (NORMAL outside a command)."""
+    ctx = click.get_current_context(silent=True)
+    given = (ctx.find_root().obj or {}).get("verbosity", set()) if ctx is not None else set()
+    return QUIET if "quiet" in given else VERBOSE if "verbose" in given else NORMAL
+
+
+def add_common_options(command: click.Command) -> None:
+    """Give `command`, and every command under it, --quiet and --verbose (declared here once), so
+    that they may come before a command's name or after it; each command configures logging as it
+    starts, and takes its handler away when it ends."""
+    command.params.extend(_verbosity_options())
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            add_common_options(sub)
+    elif command.callback is not None:
+        command.callback = _logging_around(command.callback)
+
+
+def _logging_around(callback: Any) -> Any:
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        logger = logging.getLogger("synthgen")
+        level = logger.level
+        handler = configure_logging(verbosity())
+        try:
+            return callback(*args, **kwargs)
+        finally:  # as it was: a test runner, or a program calling main(), goes on in this process
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+    return run
+
+
+class _StderrHandler(logging.Handler):
+    """Writes each record as one line on stderr, through tqdm so that a progress bar stays whole;
+    stderr is looked up per record (the test runner swaps it).
+
+    A forked child (a training loader worker) inherits this handler but writes plainly: tqdm's
+    lock may have been held by a thread of the parent when it forked, and would never be released
+    in the child. On a terminal it starts a new line, leaving the parent's bar line whole.
+    """
+
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        self._pid = os.getpid()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)
+            if os.getpid() != self._pid:
+                sys.stderr.write(("\n" if sys.stderr.isatty() else "") + text + "\n")
+                sys.stderr.flush()
+                return
+            from tqdm import tqdm
+
+            tqdm.write(text, file=sys.stderr)
+        except Exception:
+            self.handleError(record)
+
+
+class _Formatter(logging.Formatter):
+    """`warning: MESSAGE`, `error: MESSAGE` (as synthgen's own lines read), info as the bare
+    message, and debug with the module that says it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = super().format(record)
+        if record.levelno == logging.INFO:
+            return message
+        if record.levelno == logging.DEBUG:
+            return f"debug: {record.name}: {message}"
+        return f"{record.levelname.lower()}: {message}"
+
+
+def configure_logging(chosen: str) -> logging.Handler:
+    """Show the `synthgen` loggers' records on stderr as `chosen` (QUIET, NORMAL, VERBOSE) says:
+    one handler, replacing any an earlier command left. Returns it."""
+    root = logging.getLogger("synthgen")
+    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(old)
+    handler = _StderrHandler(_LEVELS[chosen])
+    handler.setFormatter(_Formatter())
+    root.addHandler(handler)
+    # The handler filters; the logger lets debug records be made only when they will be shown
+    # (NOTSET: the root logger's level, WARNING, as for any library).
+    root.setLevel(logging.DEBUG if chosen == VERBOSE else logging.NOTSET)
+    return handler

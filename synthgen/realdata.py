@@ -33,6 +33,7 @@ import numpy as np
 
 from synthgen.errors import SourceError
 from synthgen.evaluate.datasets import dataset_name, fit_image, load_dataset, stratified_subset
+from synthgen.progress import ProgressCallback, warn_if_bar_asked
 from synthgen.recipe import Recipe, parse_recipe
 from synthgen.render import RenderSummary, render_corpus
 from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec, Source
@@ -267,11 +268,14 @@ def import_dataset(
     workers: int = 1,
     overwrite: bool = False,
     storage_options: dict[str, Any] | None = None,
-    progress: bool = True,
+    on_progress: ProgressCallback | None = None,
+    progress: bool = False,
 ) -> RenderSummary:
     """Write dataset `spec` (its `split`, `limit` images, at `size`) as a corpus in `dest`, through
     render_corpus: an interrupted import resumes, a complete one is left as it is (see
-    dataset_recipe for the recipe it builds). Returns the render's summary."""
+    dataset_recipe for the recipe it builds). Returns the render's summary. `on_progress` gets
+    the render's ProgressUpdates; `progress` is ignored (it drew a bar once; see synthgen.progress)."""
+    warn_if_bar_asked(progress)
     with holding_selections():
         recipe = dataset_recipe(
             spec,
@@ -286,7 +290,7 @@ def import_dataset(
             base_dir=base_dir,
         )
         return render_corpus(
-            recipe, dest, workers=workers, overwrite=overwrite, storage_options=storage_options, progress=progress
+            recipe, dest, workers=workers, overwrite=overwrite, storage_options=storage_options, on_progress=on_progress
         )
 
 

@@ -13,6 +13,8 @@ from PIL import Image
 from synthgen import __version__
 from synthgen.cli import cli
 
+from .helpers import BROKEN_PROGRAM
+
 COMMANDS = ["render", "validate", "preview", "inspect"]
 
 
@@ -63,6 +65,46 @@ def corpus(make_recipe, tmp_path: Path) -> Path:
     assert result.exit_code == 0, result.output
     assert "wrote 20 samples (60 images) in 3 shards" in result.output
     return out
+
+
+def test_quiet_and_verbose_before_or_after_the_command(make_recipe, program_dir: Path, tmp_path: Path):
+    (program_dir / "zz-broken.frag").write_text(BROKEN_PROGRAM)
+    recipe = str(make_recipe(count=40))
+    shown = invoke("render", recipe, "--out", str(tmp_path / "a"))
+    assert shown.exit_code == 0, shown.output
+    # A warning of the library is one `warning:` line beside the bar, on stderr; the result on stdout.
+    assert "warning: programs/zz-broken: compile_error" in shown.stderr and "40/40" in shown.stderr
+    assert shown.stdout.startswith("wrote 40 samples")
+    for args in (["render", recipe, "--out", str(tmp_path / "b"), "--quiet"],
+                 ["--quiet", "render", recipe, "--out", str(tmp_path / "c")]):  # fmt: skip
+        quiet = invoke(*args)
+        assert quiet.exit_code == 0 and quiet.stderr == "", quiet.stderr  # no bar, no warning
+        assert quiet.stdout.startswith("wrote 40 samples")
+    verbose = invoke("--verbose", "render", recipe, "--out", str(tmp_path / "d"), "--count", "4")
+    assert verbose.exit_code == 0
+    assert f"debug: synthgen.render.driver: {tmp_path / 'd'}: 0 of 1 shards committed already" in verbose.stderr
+    assert "debug:" not in shown.stderr
+    # An error is still its one line, whatever the verbosity.
+    failed = invoke("render", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "e"), "--quiet")
+    assert failed.exit_code == 2 and failed.stderr.startswith("error: ") and failed.stderr.count("\n") == 1
+    both = invoke("--quiet", "render", recipe, "--out", str(tmp_path / "f"), "--verbose")
+    assert both.exit_code == 2 and "--quiet and --verbose exclude each other" in both.stderr
+    assert "--quiet" in invoke("validate", "--help").output  # every command has them
+
+
+def test_verify_reports_to_its_callback_and_the_command_draws_the_bar(corpus: Path):
+    from synthgen.corpus.verify import verify_corpus
+
+    updates = []
+    report = verify_corpus(str(corpus), on_progress=updates.append)
+    assert report.ok and (report.shards, report.samples, report.problems) == (3, 20, [])
+    assert [u.advance for u in updates] == [0, 1, 1, 1] and updates[-1].done == updates[0].total == 3
+    shown = invoke("verify", str(corpus))
+    assert shown.stdout == f"{corpus}: whole: 3 shards, 20 samples verified\n" and "3/3" in shown.stderr
+    assert invoke("verify", str(corpus), "--quiet").stderr == ""
+    (corpus / "manifest.json").unlink()  # the render did not finish: one problem, nothing read
+    incomplete = verify_corpus(str(corpus))
+    assert not incomplete.ok and incomplete.bad_files == 1 and incomplete.shards == incomplete.samples == 0
 
 
 def test_preview_writes_a_contact_sheet(corpus: Path, tmp_path: Path):

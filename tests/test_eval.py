@@ -29,8 +29,8 @@ def test_a_run_folder_and_both_baselines_evaluate(shader_corpus: Path, trained_r
     dataset = f"wds:{shader_corpus}"
     for checkpoint, dim in [(str(trained_run), 512), ("random:resnet18@32", 512), ("pixels@16", 3 * 16 * 16)]:
         report = evaluate(checkpoint, dataset, cache_dir=tmp_path)
-        assert report["feature_dim"] == dim and report["n_train"] + report["n_val"] == 20
-        assert 0.0 <= report["linear"]["top1"] <= 1.0 and set(report["knn"]["by_k"]) == {"20", "200"}
+        assert report.feature_dim == dim and report.n_train + report.n_val == 20
+        assert 0.0 <= report.linear["top1"] <= 1.0 and set(report.knn["by_k"]) == {"20", "200"}
 
 
 @pytest.mark.slow
@@ -40,16 +40,16 @@ def test_features_are_cached_and_invalidated_by_a_new_checkpoint_or_other_data(
     dataset = f"wds:{shader_corpus}"
     first = evaluate(str(trained_run), dataset, cache_dir=tmp_path / "cache", probes=["knn"])
     again = evaluate(str(trained_run), dataset, cache_dir=tmp_path / "cache", probes=["knn"])
-    assert not first["features_cached"] and again["features_cached"]
-    assert again["knn"]["by_k"]["20"]["top1"] == first["knn"]["by_k"]["20"]["top1"]
+    assert not first.features_cached and again.features_cached
+    assert again.knn["by_k"]["20"]["top1"] == first.knn["by_k"]["20"]["top1"]
     other_data = evaluate(str(trained_run), dataset, cache_dir=tmp_path / "cache", probes=["knn"],
                           dataset_options={"size": 24})  # fmt: skip
-    assert not other_data["features_cached"]
+    assert not other_data.features_cached
     # Training on changes the backbone file, so its features are computed again.
     config = load_train_config(trained_run / "config.yaml")
     train(config, trained_run, resume=True, stop_after=1, progress=False)
     moved_on = evaluate(str(trained_run), dataset, cache_dir=tmp_path / "cache", probes=["knn"])
-    assert not moved_on["features_cached"] and moved_on["encoder"] != first["encoder"]
+    assert not moved_on.features_cached and moved_on.encoder != first.encoder
     assert len(list((tmp_path / "cache").glob("features-*.safetensors"))) == 3
 
 
@@ -57,9 +57,9 @@ def test_features_are_cached_and_invalidated_by_a_new_checkpoint_or_other_data(
 def test_a_chosen_layer_gives_its_pooled_features(shader_corpus: Path, trained_run: Path, tmp_path: Path):
     dataset = f"wds:{shader_corpus}"
     layer3 = evaluate(str(trained_run), dataset, cache_dir=tmp_path, probes=["knn"], layer="layer3")
-    assert layer3["feature_dim"] == 256 and layer3["layer"] == "layer3"
+    assert layer3.feature_dim == 256 and layer3.layer == "layer3"
     final = evaluate(str(trained_run), dataset, cache_dir=tmp_path, probes=["knn"])
-    assert final["feature_dim"] == 512 and not final["features_cached"]  # another layer, another cache entry
+    assert final.feature_dim == 512 and not final.features_cached  # another layer, another cache entry
     with pytest.raises(CheckpointError, match="no layer 'layer9'"):
         evaluate(str(trained_run), dataset, layer="layer9")
 
@@ -103,7 +103,7 @@ def test_a_cifar_stem_backbone_round_trips_through_eval(shader_corpus: Path, tmp
     assert encoder.model.stem == "cifar" and encoder.model.width == 8
     assert all(torch.equal(encoder.model.state_dict()[key], value) for key, value in tensors.items())
     report = evaluate(str(run), f"wds:{shader_corpus}", cache_dir=tmp_path / "cache", probes=["knn"])
-    assert report["feature_dim"] == 64
+    assert report.feature_dim == 64
     # The matching untrained network, named as the experiment's random baseline names it.
     baseline = load_encoder("random:resnet18@16?width=8")
     assert baseline.model.stem == "cifar" and baseline.identity == "random-resnet18-16-stemcifar-width8-seed0"

@@ -15,7 +15,7 @@ from synthgen.cli import cli
 from synthgen.evaluate.datasets import LabelledData, Split, TooFewPerClass, load_dataset
 from synthgen.evaluate.features import load_encoder
 from synthgen.evaluate.finetune import FinetuneSettings, finetune_probe
-from synthgen.evaluate.run import evaluate, summary_line
+from synthgen.evaluate.run import evaluate
 
 # The smallest backbone there is: ResNet-18 of width 8 (CIFAR stem at 16 px), about 35 ms a step.
 TINY = "random:resnet18@16?width=8"
@@ -75,11 +75,11 @@ def test_fine_tuning_is_deterministic_under_its_seed(colours: LabelledData, one_
 
 def test_labels_per_class_keeps_exactly_n_train_images_per_class_for_every_probe(colour_folder: str, tmp_path: Path):
     report = evaluate(TINY, colour_folder, probes=["linear", "knn"], cache_dir=tmp_path / "cache", labels_per_class=2)
-    assert report["n_train"] == 6 and report["linear"]["n_train"] == 6 and report["knn"]["n_train"] == 6
-    assert report["n_val"] == 12 and report["protocol"]["labels_per_class"] == 2  # val stays whole
-    assert "2 labels per class" in summary_line(report)
+    assert report.n_train == 6 and report.linear["n_train"] == 6 and report.knn["n_train"] == 6
+    assert report.n_val == 12 and report.protocol["labels_per_class"] == 2  # val stays whole
+    assert "2 labels per class" in report.line()
     full = evaluate(TINY, colour_folder, probes=["knn"], cache_dir=tmp_path / "cache")
-    assert full["n_train"] == 17 and not full["features_cached"]  # another train set, another cache entry
+    assert full.n_train == 17 and not full.features_cached  # another train set, another cache entry
 
     data = load_dataset(colour_folder, train_per_class=3)
     assert np.bincount(data.train.labels).tolist() == [3, 3, 3] and len(data.val) == 12
@@ -109,6 +109,26 @@ def test_the_cli_writes_the_finetune_section(colour_folder: str, tmp_path: Path,
     assert report["finetune"]["settings"]["epochs"] == 2 and report["finetune"]["n_train"] == 12
     assert 0.0 <= report["finetune"]["top1"] <= 1.0 and report["finetune"]["n_val"] == 12
     assert report["protocol"] == {"labels_per_class": 4, "probes": ["knn", "finetune"], "seed": 0}
+
+
+# The keys of the JSON report, in the order reports have always had (results files are compared).
+HEAD = ["checkpoint", "encoder", "dataset", "dataset_name", "num_classes", "n_train", "n_val", "layer", "protocol"]
+
+
+def test_the_report_is_typed_and_its_json_is_the_report_as_always(colour_folder: str, tmp_path: Path,
+                                                                   one_torch_thread):  # fmt: skip
+    frozen = evaluate("pixels@8", colour_folder, probes=["linear", "knn"])
+    frozen.write(tmp_path / "frozen.json")
+    written = json.loads((tmp_path / "frozen.json").read_text())
+    assert written == frozen.to_dict()
+    assert list(written) == [*HEAD, "feature_dim", "features_cached", "linear", "knn", "seconds"]
+    assert frozen.finetune is None and frozen.feature_dim == 3 * 8 * 8 and frozen.features_cached is False
+    # Fine-tuning alone extracts no features: no features_cached, and feature_dim after the probe.
+    tuned = evaluate(TINY, colour_folder, probes=["finetune"], finetune=FinetuneSettings(epochs=1))
+    tuned.write(tmp_path / "tuned.json")
+    written = json.loads((tmp_path / "tuned.json").read_text())
+    assert written == tuned.to_dict() and list(written) == [*HEAD, "finetune", "feature_dim", "seconds"]
+    assert tuned.linear is tuned.knn is tuned.features_cached is None and tuned.line().startswith(f"{TINY} on ")
 
 
 def test_pixels_cannot_be_fine_tuned_and_finetune_flags_need_the_probe(colour_folder: str):

@@ -91,7 +91,7 @@ def test_a_live_run_of_a_few_steps_lowers_the_loss(make_recipe, tmp_path: Path, 
         None, ["epochs=4", "augment.preset=none", "data.live_samples=64", *FAST], [f"{LIVE_PREFIX}{recipe_path}"]
     )
     summary = train(config, tmp_path / "run", progress=False)
-    assert summary["finished"] and summary["steps"] == 16 and summary["bad_samples"] == 0
+    assert summary.finished and summary.steps == 16 and summary.bad_samples == 0
     values = losses(tmp_path / "run")
     assert sum(values[-4:]) / 4 < sum(values[4:8]) / 4, values
 

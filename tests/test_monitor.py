@@ -93,7 +93,7 @@ def test_the_monitor_measures_at_the_steps_asked_and_the_summary_has_the_last(
     assert all(0.0 <= value <= 1.0 for value in values)
     # Colours are easy: even this tiny net's features separate them (chance is 1/3).
     assert values[-1] >= 2 / 3
-    assert summary[KEY] == values[-1]
+    assert summary.monitor[KEY] == values[-1]
     assert json.loads((run / "summary.json").read_text())[KEY] == values[-1]
 
 
@@ -127,7 +127,7 @@ def test_the_monitor_sees_the_images_as_eval_does(shader_corpus: Path, labelled:
     bank, test = monitor.features(encoder.model)
     assert torch.allclose(bank, features.train_x, atol=1e-5) and torch.allclose(test, features.val_x, atol=1e-5)
     splits = (features.train_x, features.train_y, features.val_x, features.val_y)
-    assert summary[KEY] == knn_probe(*splits, num_classes=3, ks=(20,))["by_k"]["20"]["top1"]
+    assert summary.monitor[KEY] == knn_probe(*splits, num_classes=3, ks=(20,))["by_k"]["20"]["top1"]
 
 
 @pytest.mark.slow

@@ -12,6 +12,7 @@ import pytest
 import webdataset as wds
 
 from synthgen.errors import CorpusError
+from synthgen.progress import ProgressUpdate
 from synthgen.recipe import load_recipe
 from synthgen.render import render_corpus
 from synthgen.sources.shader.programs import load_program_set
@@ -109,15 +110,23 @@ def test_a_broken_program_is_excluded_counted_and_reported_once(make_recipe, pro
 def test_missing_shards_are_rendered_again_and_the_result_is_identical(make_recipe, tmp_path: Path):
     recipe = load_recipe(make_recipe())
     out = tmp_path / "out"
-    render_corpus(recipe, str(out), progress=False)
+    updates: list[ProgressUpdate] = []
+    render_corpus(recipe, str(out), on_progress=updates.append)
+    # Progress: a first update announcing the job, then the samples as they are done.
+    assert updates[0] == ProgressUpdate("test-corpus", "sample", advance=0, done=0, total=20)
+    assert sum(u.advance for u in updates) == 20 == updates[-1].done and all(u.advance for u in updates[1:])
     clean = corpus_bytes(out)
     # An interrupted run: no manifest, shard 1 never committed, a leftover temporary.
     (out / "manifest.json").unlink()
     (out / "shard-000001.json").unlink()
     (out / "shard-000001.tar").write_bytes(b"half a tar")
     (out / ".synthgen-tmp-1234-shard-000002.tar").write_bytes(b"junk")
-    summary = render_corpus(recipe, str(out), progress=False)
+    updates.clear()
+    summary = render_corpus(recipe, str(out), on_progress=updates.append)
     assert summary.rendered_shards == 1 and summary.rendered_samples == 8
+    # The shards kept count as done from the start; the advances add up to what was rendered now.
+    assert (updates[0].done, updates[0].total) == (12, 20) and updates[-1].done == 20
+    assert sum(u.advance for u in updates) == summary.rendered_samples
     assert corpus_bytes(out) == clean
     assert not [p for p in out.iterdir() if p.name.startswith(".synthgen-tmp")]
 
@@ -127,9 +136,13 @@ def test_a_complete_corpus_is_left_untouched(make_recipe, tmp_path: Path):
     out = tmp_path / "out"
     render_corpus(recipe, str(out), progress=False)
     before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
-    summary = render_corpus(recipe, str(out), progress=False)
-    assert summary.already_complete and "nothing to do" in summary.line()
+    updates: list[ProgressUpdate] = []
+    summary = render_corpus(recipe, str(out), on_progress=updates.append)
+    assert summary.already_complete and "nothing to do" in summary.line() and updates == []  # no job ran
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+    # `progress=True` drew a bar once; the library draws none now, and says so to the caller.
+    with pytest.warns(DeprecationWarning, match="pass on_progress="):
+        assert render_corpus(recipe, str(out), progress=True).already_complete
 
 
 @pytest.mark.parametrize("complete", [True, False])

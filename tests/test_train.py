@@ -16,10 +16,11 @@ from click.testing import CliRunner
 
 from synthgen.cli import cli
 from synthgen.corpus.tar import ShardWriter, iter_tar_samples
+from synthgen.progress import ProgressUpdate
 from synthgen.train.checkpoints import read_backbone
 from synthgen.train.config import ConfigError, load_train_config
 from synthgen.train.data import DataError
-from synthgen.train.loop import train
+from synthgen.train.loop import TrainSummary, train
 from tests.helpers import _free_port
 
 # A small, fast run: ResNet-18 at 32x32, 4 steps per epoch of 16 samples, one loader process. The
@@ -63,7 +64,7 @@ def test_each_method_lowers_the_loss(shader_corpus: Path, tmp_path: Path, method
     # steps show learning through the noise of so small a batch.
     config = config_for(shader_corpus, *METHOD_SETTINGS[method], "augment.preset=none", method=method, epochs=4)
     summary = train(config, tmp_path / "run", progress=False)
-    assert summary["finished"] and summary["steps"] == 16
+    assert summary.finished and summary.steps == 16
     values = losses(tmp_path / "run")
     assert len(values) == 16
     # From the second epoch on (MoCo's loss first rises while its queue of 64 keys fills).
@@ -93,7 +94,7 @@ def test_a_resumed_run_takes_the_same_steps_as_an_uninterrupted_one(shader_corpu
     config = config_for(shader_corpus, *METHOD_SETTINGS[method], method=method, epochs=2)
     train(config, tmp_path / "whole", progress=False)
     stopped = train(config, tmp_path / "parts", stop_after=3, progress=False)  # mid-epoch
-    assert not stopped["finished"] and stopped["steps"] == 3
+    assert not stopped.finished and stopped.steps == 3
     train(config, tmp_path / "parts", resume=True, progress=False)
     assert losses(tmp_path / "parts") == losses(tmp_path / "whole")
     whole, _ = read_backbone(tmp_path / "whole" / "backbone.safetensors")
@@ -125,6 +126,28 @@ def _corpus_without(tmp_path: Path, source: Path, drop: set[str]) -> Path:
     return out / "shard-000000.tar"
 
 
+def test_training_reports_each_step_and_returns_the_summary_it_writes(shader_corpus: Path, tmp_path: Path,
+                                                                      one_torch_thread):  # fmt: skip
+    tiny = ["model.width=8", "augment.size=16", "data.batch_size=8", "data.epoch_samples=32"]  # 4 steps
+    config, run = config_for(shader_corpus, *tiny, epochs=1), tmp_path / "run"
+    updates: list[ProgressUpdate] = []
+    stopped = train(config, run, stop_after=2, on_progress=updates.append)
+    assert updates[0] == ProgressUpdate("train", "step", advance=0, done=0, total=4)
+    assert [u.advance for u in updates[1:]] == [1, 1] and updates[-1].done == stopped.steps == 2
+    assert updates[-1].status["loss"] == f"{stopped.final_loss:.4f}"  # what the bar shows beside it
+    # The typed summary is summary.json, key for key and in order.
+    written = json.loads((run / "summary.json").read_text())
+    assert written == stopped.to_dict() and list(written) == [
+        "run", "steps", "total_steps", "epochs", "finished", "interrupted", "seconds", "images_per_s",
+        "data_wait", "final_loss", "bad_samples", "bad_shards", "backbone",
+    ]  # fmt: skip
+    assert TrainSummary.read(run) == stopped and not stopped.finished
+    updates.clear()
+    finished = train(config, run, resume=True, on_progress=updates.append)
+    assert (updates[0].done, updates[0].total) == (2, 4) and finished.finished
+    assert sum(u.advance for u in updates) == finished.steps - stopped.steps == 2
+
+
 def test_a_corpus_without_what_the_method_needs_is_refused_before_training(shader_corpus: Path, tmp_path: Path):
     no_labels = _corpus_without(tmp_path, shader_corpus, {"cls", "view1.png"})
     with pytest.raises(DataError, match=r"method supcon needs a `cls` label"):
@@ -139,7 +162,7 @@ def test_a_corpus_without_what_the_method_needs_is_refused_before_training(shade
 @pytest.mark.slow
 def test_mixup_trains(shader_corpus: Path, tmp_path: Path):
     summary = train(config_for(shader_corpus, "augment.mixup.k=6", epochs=1), tmp_path / "run", progress=False)
-    assert summary["finished"] and summary["final_loss"] > 0
+    assert summary.finished and summary.final_loss > 0
 
 
 @pytest.mark.parametrize("path", sorted(Path(__file__).parent.parent.glob("configs/*.yaml")), ids=lambda p: p.name)

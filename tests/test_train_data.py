@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import shutil
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def test_skipping_batches_resumes_the_same_stream(shader_corpus: Path, workers: 
         assert torch.equal(a["images"], b["images"]) and torch.equal(a["labels"], b["labels"])
 
 
-def test_damaged_shards_and_samples_are_skipped_and_counted(shader_corpus: Path, tmp_path: Path, capsys):
+def test_damaged_shards_and_samples_are_skipped_and_counted(shader_corpus: Path, tmp_path: Path, capsys, caplog):
     damaged = tmp_path / "damaged"
     shutil.copytree(shader_corpus, damaged)
     tar = damaged / "shard-000001.tar"
@@ -109,11 +110,16 @@ def test_damaged_shards_and_samples_are_skipped_and_counted(shader_corpus: Path,
         for sample in samples:
             writer.write(sample)
         writer.close()
-    batches = _batches(damaged, 10)
+    with caplog.at_level(logging.WARNING, logger="synthgen.train.data"):
+        batches = _batches(damaged, 10)
     assert sum(b["bad_samples"] for b in batches) >= 2
     assert sum(b["bad_shards"] for b in batches) >= 1
     assert all(b["images"].shape[0] == 4 for b in batches)
-    assert "skipping the rest of" in capsys.readouterr().err
+    # Warnings are log records (the command shows them as `warning: ...`), not prints.
+    warned = [r.getMessage() for r in caplog.records if r.name == "synthgen.train.data" and r.levelname == "WARNING"]
+    assert any(m.startswith(f"skipping the rest of {tar}: ") for m in warned), warned
+    assert sum(m.startswith("skipping sample ") for m in warned) >= 2, warned
+    assert "skipping" not in capsys.readouterr().err
 
 
 def test_a_corpus_with_nothing_readable_stops_with_an_error(tmp_path: Path):

@@ -6,8 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from synthgen.corpus.encode import decode_image
@@ -24,6 +23,7 @@ from synthgen.corpus.read import Corpus
 from synthgen.corpus.storage import Destination
 from synthgen.corpus.tar import iter_tar_samples
 from synthgen.errors import CorpusError
+from synthgen.progress import ProgressCallback, ProgressReporter
 
 
 @dataclass
@@ -38,32 +38,53 @@ class Problem:
         return f"{self.shard}: " + (f"sample {self.sample}: " if self.sample else "") + self.message
 
 
+@dataclass(frozen=True)
+class VerifyReport:
+    """What verify_corpus found: the shards and samples it read, and every problem."""
+
+    url: str
+    shards: int  # shards the corpus has (0 without a manifest)
+    samples: int  # samples read
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the corpus is whole: nothing wrong was found."""
+        return not self.problems
+
+    @property
+    def bad_files(self) -> int:
+        """How many files (shards, the manifest) have problems."""
+        return len({problem.shard for problem in self.problems})
+
+
 def verify_corpus(
     url: str,
     storage_options: dict[str, Any] | None = None,
     decode: bool = False,
-    on_shard: Callable[[str], None] | None = None,
-) -> tuple[int, int, list[Problem]]:
+    on_progress: ProgressCallback | None = None,
+) -> VerifyReport:
     """Re-read every shard of a complete corpus: sha256, size and sample count against the manifest,
     then each sample's key, index and fields (and, with `decode`, its images).
 
-    Returns (shards read, samples read, problems); no problems means the corpus is whole.
+    `on_progress` gets a ProgressUpdate per shard read ("verify", unit "shard").
     """
     corpus = Corpus(url, storage_options)
     manifest = corpus.manifest
     if manifest is None:
-        return 0, 0, [Problem(MANIFEST_NAME, "missing: the corpus is incomplete (run the render again to finish it)")]
+        missing = Problem(MANIFEST_NAME, "missing: the corpus is incomplete (run the render again to finish it)")
+        return VerifyReport(url, 0, 0, [missing])
     fmt = manifest.image_format
     expected_fields = {*(view_field(v, fmt) for v in range(manifest.views)), "json"}
     problems: list[Problem] = []
     samples = 0
     first = 0
+    reporter = ProgressReporter(on_progress, "verify", "shard", len(manifest.shardlist))
     for entry in manifest.shardlist:
         samples += _verify_shard(corpus, entry, first, expected_fields, manifest.image_size, decode, problems)
         first += entry.nsamples
-        if on_shard is not None:
-            on_shard(entry.url)
-    return len(corpus.shards), samples, problems
+        reporter(1)
+    return VerifyReport(url, len(corpus.shards), samples, problems)
 
 
 def _verify_shard(

@@ -12,6 +12,7 @@ import json
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,78 @@ from synthgen.evaluate.probes import knn_probe, linear_probe
 PROBES = ("linear", "knn", "finetune")
 # What `synthgen eval` runs unless told: the cheap frozen-feature probes.
 DEFAULT_PROBES = ("linear", "knn")
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """What evaluate() measured: `to_dict` is the JSON report that `synthgen eval --out` writes.
+
+    A probe that did not run is None (and absent from the JSON); so is `features_cached` when no
+    frozen-feature probe ran (fine-tuning alone extracts no features).
+    """
+
+    checkpoint: str
+    encoder: str  # the encoder's identity (a file's sha256 or a baseline's settings)
+    dataset: str  # the dataset SPEC
+    dataset_name: str  # its identity with the options that shaped it (the feature cache's key)
+    num_classes: int
+    n_train: int
+    n_val: int
+    layer: str | None
+    protocol: dict[str, Any]  # {"labels_per_class", "probes", "seed"}
+    feature_dim: int
+    features_cached: bool | None
+    linear: dict[str, Any] | None
+    knn: dict[str, Any] | None
+    finetune: dict[str, Any] | None
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report, keys in the order reports have always had: the frozen probes' facts
+        (feature_dim, features_cached) before the probes, or, fine-tuning alone, feature_dim after it."""
+        report: dict[str, Any] = {
+            "checkpoint": self.checkpoint,
+            "encoder": self.encoder,
+            "dataset": self.dataset,
+            "dataset_name": self.dataset_name,
+            "num_classes": self.num_classes,
+            "n_train": self.n_train,
+            "n_val": self.n_val,
+            "layer": self.layer,
+            "protocol": self.protocol,
+        }
+        frozen = self.features_cached is not None
+        if frozen:
+            report |= {"feature_dim": self.feature_dim, "features_cached": self.features_cached}
+        for name in ("linear", "knn", "finetune"):
+            if getattr(self, name) is not None:
+                report[name] = getattr(self, name)
+        if not frozen:
+            report["feature_dim"] = self.feature_dim
+        report["seconds"] = self.seconds
+        return report
+
+    def line(self) -> str:
+        """`CHECKPOINT on DATASET: linear top-1 84.4% (top-5 ...), kNN-20 top-1 ..., finetune top-1 ...`."""
+        parts = []
+        if self.linear is not None:
+            parts.append(f"linear top-1 {100 * self.linear['top1']:.1f}% top-5 {100 * self.linear['top5']:.1f}%")
+        if self.knn is not None:
+            for k, result in self.knn["by_k"].items():
+                parts.append(f"kNN-{k} top-1 {100 * result['top1']:.1f}%")
+        if self.finetune is not None:
+            tuned = self.finetune
+            parts.append(f"finetune top-1 {100 * tuned['top1']:.1f}% top-5 {100 * tuned['top5']:.1f}%")
+        per_class = self.protocol.get("labels_per_class")
+        notes = [f"{per_class} labels per class"] if per_class is not None else []
+        if self.features_cached:
+            notes.append("cached features")
+        extra = f" ({', '.join(notes)})" if notes else ""
+        return f"{self.checkpoint} on {self.dataset}: {', '.join(parts)}{extra}"
+
+    def write(self, path: str | Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
 
 
 def default_cache_dir() -> Path:
@@ -43,9 +116,9 @@ def evaluate(
     layer: str | None = None,
     labels_per_class: int | None = None,
     finetune: FinetuneSettings | None = None,
-) -> dict[str, Any]:
+) -> EvalReport:
     """Evaluate a checkpoint (run folder, backbone file, `random:ARCH@SIZE` or `pixels@SIZE`) on a
-    dataset SPEC with the chosen probes (of PROBES); returns the JSON-able report.
+    dataset SPEC with the chosen probes (of PROBES); returns the report.
 
     `seed` draws the dataset's split and subsets, the probes' held-out part and the fine-tuning's
     head, batches and augmentations; `init_seed` (default: `seed`) draws a `random:` encoder's
@@ -75,55 +148,34 @@ def evaluate(
         if frozen
         else None
     )
-    report: dict[str, Any] = {"checkpoint": checkpoint, "encoder": encoder.identity, "dataset": dataset}
+    linear = knn = None
     if features is not None:
-        report |= {
-            "dataset_name": features.dataset_name,
-            "num_classes": features.num_classes,
-            "n_train": len(features.train_y),
-            "n_val": len(features.val_y),
-        }
-    else:
-        assert data is not None
-        report |= {"dataset_name": data.name, "num_classes": data.num_classes,
-                   "n_train": len(data.train), "n_val": len(data.val)}  # fmt: skip
-    report["layer"] = layer
-    report["protocol"] = {"labels_per_class": labels_per_class, "probes": list(probes), "seed": seed}
-    if features is not None:
-        report["feature_dim"] = int(features.train_x.shape[1])
-        report["features_cached"] = features.cached
+        name, classes = features.dataset_name, features.num_classes
+        n_train, n_val = len(features.train_y), len(features.val_y)
         splits = (features.train_x, features.train_y, features.val_x, features.val_y)
         if "linear" in probes:
-            report["linear"] = linear_probe(*splits, num_classes=features.num_classes, seed=seed, device=device)
+            linear = linear_probe(*splits, num_classes=features.num_classes, seed=seed, device=device)
         if "knn" in probes:
-            report["knn"] = knn_probe(*splits, num_classes=features.num_classes, device=device)
-    if data is not None:
-        report["finetune"] = finetune_probe(encoder, data, settings=settings, seed=seed, device=device)
-        report.setdefault("feature_dim", report["finetune"]["feature_dim"])
-    report["seconds"] = round(time.perf_counter() - started, 3)
-    return report
-
-
-def summary_line(report: dict[str, Any]) -> str:
-    """`CHECKPOINT on DATASET: linear top-1 84.4% (top-5 ...), kNN-20 top-1 ..., finetune top-1 ...`."""
-    parts = []
-    if "linear" in report:
-        linear = report["linear"]
-        parts.append(f"linear top-1 {100 * linear['top1']:.1f}% top-5 {100 * linear['top5']:.1f}%")
-    if "knn" in report:
-        for k, result in report["knn"]["by_k"].items():
-            parts.append(f"kNN-{k} top-1 {100 * result['top1']:.1f}%")
-    if "finetune" in report:
-        tuned = report["finetune"]
-        parts.append(f"finetune top-1 {100 * tuned['top1']:.1f}% top-5 {100 * tuned['top5']:.1f}%")
-    per_class = (report.get("protocol") or {}).get("labels_per_class")
-    notes = [f"{per_class} labels per class"] if per_class is not None else []
-    if report.get("features_cached"):
-        notes.append("cached features")
-    extra = f" ({', '.join(notes)})" if notes else ""
-    return f"{report['checkpoint']} on {report['dataset']}: {', '.join(parts)}{extra}"
-
-
-def write_report(report: dict[str, Any], path: str | Path) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(report, indent=2) + "\n")
+            knn = knn_probe(*splits, num_classes=features.num_classes, device=device)
+    else:
+        assert data is not None
+        name, classes, n_train, n_val = data.name, data.num_classes, len(data.train), len(data.val)
+    tuned = None if data is None else finetune_probe(encoder, data, settings=settings, seed=seed, device=device)
+    feature_dim = int(features.train_x.shape[1]) if features is not None else tuned["feature_dim"]  # type: ignore[index]
+    return EvalReport(
+        checkpoint=checkpoint,
+        encoder=encoder.identity,
+        dataset=dataset,
+        dataset_name=name,
+        num_classes=classes,
+        n_train=n_train,
+        n_val=n_val,
+        layer=layer,
+        protocol={"labels_per_class": labels_per_class, "probes": list(probes), "seed": seed},
+        feature_dim=feature_dim,
+        features_cached=None if features is None else features.cached,
+        linear=linear,
+        knn=knn,
+        finetune=tuned,
+        seconds=round(time.perf_counter() - started, 3),
+    )

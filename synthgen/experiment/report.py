@@ -3,10 +3,16 @@ against the number of shader programs)."""
 
 from __future__ import annotations
 
+import logging
 import statistics
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from synthgen.evaluate.run import EvalReport
+
+logger = logging.getLogger(__name__)
 
 # Metric keys (without a protocol's `@N`) in the order the table shows them.
 METRIC_LABELS = {
@@ -21,17 +27,17 @@ METRIC_LABELS = {
 TABLE_METRICS = ("linear_top1", "knn20_top1", "finetune_top1")
 
 
-def metrics_of(report: dict[str, Any]) -> dict[str, float]:
+def metrics_of(report: EvalReport) -> dict[str, float]:
     """The accuracies of one `synthgen eval` report, flat: linear_top1, knn20_top1, ..."""
     metrics = {}
-    if "linear" in report:
-        metrics["linear_top1"] = report["linear"]["top1"]
-        metrics["linear_top5"] = report["linear"]["top5"]
-    for k, result in report.get("knn", {}).get("by_k", {}).items():
+    if report.linear is not None:
+        metrics["linear_top1"] = report.linear["top1"]
+        metrics["linear_top5"] = report.linear["top5"]
+    for k, result in (report.knn or {}).get("by_k", {}).items():
         metrics[f"knn{k}_top1"] = result["top1"]
-    if "finetune" in report:
-        metrics["finetune_top1"] = report["finetune"]["top1"]
-        metrics["finetune_top5"] = report["finetune"]["top5"]
+    if report.finetune is not None:
+        metrics["finetune_top1"] = report.finetune["top1"]
+        metrics["finetune_top5"] = report.finetune["top5"]
     return metrics
 
 
@@ -155,9 +161,9 @@ def write_tables(results: dict[str, Any], out: Path) -> str:
     return table
 
 
-def write_plots(results: dict[str, Any], out: Path, echo: Callable[[str], None] = print) -> list[Path]:
+def write_plots(results: dict[str, Any], out: Path, echo: Callable[[str], None] = logger.info) -> list[Path]:
     """accuracy.png always; programs.png when two or more corpora differ in their program count.
-    Needs matplotlib (`pip install 'synthgen[plot]'`); without it, says so and writes none."""
+    Needs matplotlib (`pip install 'synthgen[plot]'`); without it, says so (to `echo`) and writes none."""
     try:
         import matplotlib
 

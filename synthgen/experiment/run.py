@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import datetime
 import json
+import logging
 import os
 import platform
 import time
@@ -28,12 +29,13 @@ import torch
 
 from synthgen import __version__
 from synthgen.corpus.storage import Destination
-from synthgen.evaluate.run import evaluate, summary_line
 from synthgen.errors import CorpusError
 from synthgen.evaluate.datasets import TooFewPerClass, load_dataset
 from synthgen.evaluate.monitor import build_monitor
+from synthgen.evaluate.run import EvalReport, evaluate
 from synthgen.experiment.config import CorpusEntry, EvalSection, Experiment, ExperimentError, Protocol
 from synthgen.experiment.report import gap_closed, headline_metric, metrics_of, summarise, write_plots, write_tables
+from synthgen.progress import ProgressCallback, warn_if_bar_asked
 from synthgen.realdata import dataset_recipe, holding_selections
 from synthgen.recipe import Recipe, load_recipe
 from synthgen.render import recorded_recipe, render_corpus
@@ -41,7 +43,9 @@ from synthgen.schema import read_yaml_mapping
 from synthgen.sources import source_class
 from synthgen.train.checkpoints import LAST, checkpoint_path
 from synthgen.train.config import TrainConfig, load_train_config
-from synthgen.train.loop import CONFIG, SUMMARY, config_differences, train
+from synthgen.train.loop import CONFIG, SUMMARY, TrainSummary, config_differences, train
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,18 +65,29 @@ def run_experiment(
     experiment: Experiment,
     out_dir: str | Path,
     *,
-    progress: bool = True,
-    echo: Callable[[str], None] = print,
+    echo: Callable[[str], None] = logger.info,
+    on_progress: ProgressCallback | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
-    """Run (or finish) the study in `out_dir`; returns the results that results.json holds."""
+    """Run (or finish) the study in `out_dir`; returns the results that results.json holds.
+
+    `echo` gets a line per stage and result (default: this module's logger, at INFO);
+    `on_progress` gets the ProgressUpdates of every render and training run, one job after
+    another. `progress` is ignored (it drew bars once; see synthgen.progress).
+    """
+    warn_if_bar_asked(progress)
     out = Path(out_dir).resolve()
     started = time.perf_counter()
     with holding_selections():  # the control's images, read once to plan it, serve its render
-        return _run(experiment, out, started, progress, echo)
+        return _run(experiment, out, started, on_progress, echo)
 
 
 def _run(
-    experiment: Experiment, out: Path, started: float, progress: bool, echo: Callable[[str], None]
+    experiment: Experiment,
+    out: Path,
+    started: float,
+    on_progress: ProgressCallback | None,
+    echo: Callable[[str], None],
 ) -> dict[str, Any]:
     # Everything is validated before the first image is rendered: the evaluation data first.
     check_evaluation(experiment)
@@ -85,7 +100,7 @@ def _run(
             echo(f"render {corpus.name}")
             _check_same_recipe(corpus)
             summary = render_corpus(
-                corpus.recipe, str(corpus.folder), workers=experiment.render.workers, progress=progress
+                corpus.recipe, str(corpus.folder), workers=experiment.render.workers, on_progress=on_progress
             )
             echo(f"  {summary.line()}")
     with _timed(seconds, "train"):
@@ -94,7 +109,7 @@ def _run(
             for seed, config in corpus.configs.items():
                 echo(f"train {corpus.name} (seed {seed})")
                 run_dir = out / "runs" / f"{corpus.name}-seed{seed}"
-                trained[corpus.name, seed] = _train(config, run_dir, progress, echo)
+                trained[corpus.name, seed] = _train(config, run_dir, on_progress, echo)
     device = _device(experiment.eval.device)
     first = corpora[0].configs[experiment.train.seeds[0]]
     arch, size = first.model.arch, first.augment.size
@@ -109,6 +124,7 @@ def _run(
             row["gap_closed"] = {metric: gap_closed(row, rows, metric) for metric in row["mean"]}
     # Every evaluation read the same images: the dataset and its options are the experiment's.
     facts = evaluator.first_report
+    assert facts is not None  # the baselines and every corpus were evaluated
 
     results = {
         "experiment": experiment.name,
@@ -117,15 +133,15 @@ def _run(
         "synthgen_version": __version__,
         "settings": experiment.model_dump(mode="json"),
         "dataset": experiment.eval.dataset,
-        "dataset_name": facts["dataset_name"],
-        "n_train": facts["n_train"],
-        "n_val": facts["n_val"],
+        "dataset_name": facts.dataset_name,
+        "n_train": facts.n_train,
+        "n_val": facts.n_val,
         "arch": arch,
         "image_size": size,
         "protocols": [protocol_facts(protocol, experiment.eval) for protocol in experiment.eval.measured],
         "headline": headline,
         "rows": rows,
-        "train_seconds": round(sum(summary["seconds"] for summary in trained.values()), 1),
+        "train_seconds": round(sum(summary.seconds for summary in trained.values()), 1),
         "seconds": {key: round(value, 1) for key, value in seconds.items()}
         | {"total": round(time.perf_counter() - started, 1)},
     }
@@ -147,11 +163,11 @@ def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
 
 
 def _corpus_row(
-    evaluator: _Evaluator, corpus: PlannedCorpus, trained: dict[tuple[str, int], dict[str, Any]]
+    evaluator: _Evaluator, corpus: PlannedCorpus, trained: dict[tuple[str, int], TrainSummary]
 ) -> dict[str, Any]:
     runs = []
     for seed in evaluator.experiment.train.seeds:
-        summary = trained[corpus.name, seed]
+        summary = trained[corpus.name, seed].to_dict()
         metrics = evaluator(f"{corpus.name}-seed{seed}", summary["run"])
         keys = ("steps", "seconds", "images_per_s", "final_loss", "bad_samples", "monitor_knn_top1")
         facts = {key: summary.get(key) for key in keys if key in summary}
@@ -252,7 +268,9 @@ def _count_programs(recipe: Recipe) -> int | None:
     return len(load_program_set(recipe.source.programs).programs)  # type: ignore[union-attr]
 
 
-def _train(config: TrainConfig, run_dir: Path, progress: bool, echo: Callable[[str], None]) -> dict[str, Any]:
+def _train(
+    config: TrainConfig, run_dir: Path, on_progress: ProgressCallback | None, echo: Callable[[str], None]
+) -> TrainSummary:
     """A finished run with this configuration is reused, a stopped one resumed; a run folder
     trained with another configuration is an error, never silently mixed into the results."""
     if (run_dir / CONFIG).is_file():
@@ -264,18 +282,18 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, echo: Callable[[s
                 "delete the folder or rename the corpus to train again"
             )
         if (run_dir / SUMMARY).is_file():
-            summary = json.loads((run_dir / SUMMARY).read_text())
-            if summary.get("finished"):
+            summary = TrainSummary.read(run_dir)
+            if summary.finished:
                 echo(f"  reusing the finished run {run_dir}")
                 return summary
     resume = checkpoint_path(run_dir, LAST).is_file()
-    summary = train(config, run_dir, resume=resume, progress=progress, monitor=build_monitor(config))
-    if summary["interrupted"]:
+    summary = train(config, run_dir, resume=resume, monitor=build_monitor(config), on_progress=on_progress)
+    if summary.interrupted:
         raise KeyboardInterrupt
-    if summary["final_loss"] is None:  # resumed at its last step: it only had to write its summary
-        echo(f"  {run_dir} had finished its {summary['steps']} steps")
+    if summary.final_loss is None:  # resumed at its last step: it only had to write its summary
+        echo(f"  {run_dir} had finished its {summary.steps} steps")
     else:
-        echo(f"  {summary['steps']} steps in {summary['seconds']:.0f} s, final loss {summary['final_loss']:.4f}")
+        echo(f"  {summary.steps} steps in {summary.seconds:.0f} s, final loss {summary.final_loss:.4f}")
     return summary
 
 
@@ -286,9 +304,11 @@ class _Evaluator:
 
     def __init__(self, experiment: Experiment, out: Path, device: str, echo: Callable[[str], None]) -> None:
         self.experiment, self.out, self.device, self.echo = experiment, out, device, echo
-        self.first_report: dict[str, Any] = {}
+        self.first_report: EvalReport | None = None
 
-    def __call__(self, label: str, checkpoint: str, init_seed: int | None = None, finetune: bool = True) -> dict[str, float]:
+    def __call__(
+        self, label: str, checkpoint: str, init_seed: int | None = None, finetune: bool = True
+    ) -> dict[str, float]:
         spec = self.experiment.eval
         metrics: dict[str, float] = {}
         for protocol in spec.measured:
@@ -307,10 +327,8 @@ class _Evaluator:
                 labels_per_class=protocol.labels_per_class,
                 finetune=protocol.finetune.settings(),
             )
-            path = self.out / "evals" / f"{label}{protocol.suffix}.json"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(report, indent=2) + "\n")
-            self.echo(f"eval {label}{protocol.suffix}: {summary_line(report).split(': ', 1)[1]}")
+            report.write(self.out / "evals" / f"{label}{protocol.suffix}.json")
+            self.echo(f"eval {label}{protocol.suffix}: {report.line().split(': ', 1)[1]}")
             self.first_report = self.first_report or report
             metrics |= {f"{key}{protocol.suffix}": value for key, value in metrics_of(report).items()}
         return metrics

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import queue
 import threading
 import time
@@ -13,8 +14,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from tqdm import tqdm
-
 from synthgen import __version__
 from synthgen.corpus.format import MANIFEST_NAME, SHARD_SIDECAR, SHARD_TAR, Manifest, ShardRecord
 from synthgen.corpus.read import load_manifest
@@ -22,12 +21,15 @@ from synthgen.corpus.storage import Destination
 from synthgen.corpus.tar import ShardWriter
 from synthgen.errors import CorpusError
 from synthgen.faults import failpoint
+from synthgen.progress import ProgressCallback, ProgressReporter, warn_if_bar_asked
 from synthgen.recipe import Recipe
 from synthgen.render.executors import Executor, LocalExecutor, Progress
 from synthgen.render.plan import ShardTask, committed_shards, plan_shards
 from synthgen.render.samples import render_samples, sample_fields
 from synthgen.sources import build_source, source_class
 from synthgen.sources.base import Source
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -82,15 +84,20 @@ def render_corpus(
     executor: Executor | None = None,
     overwrite: bool = False,
     storage_options: dict[str, Any] | None = None,
-    progress: bool = True,
+    on_progress: ProgressCallback | None = None,
     on_failure_subject: Callable[[str, str], None] | None = None,
+    progress: bool = False,
 ) -> RenderSummary:
     """Render `recipe` into `dest_url`, resuming whatever an earlier run committed there.
 
     Shards run on `executor` (default: a local pool of `workers` processes).
+    `on_progress` gets the render's ProgressUpdates (unit "sample", named after the recipe; the
+    samples of shards kept from an earlier run count as done at the start).
     `on_failure_subject(subject, message)` is called once per new culprit (e.g. a program that
-    does not compile) as shards complete.
+    does not compile) as shards complete. `progress` is ignored (it drew a bar once; see
+    synthgen.progress).
     """
+    warn_if_bar_asked(progress)
     source_class(recipe.source.kind).check(recipe)
     dest = Destination(dest_url, storage_options)
     dest.check_usable()
@@ -111,19 +118,14 @@ def render_corpus(
     records = committed_shards(dest, recipe.sha256, tasks)
     dest.remove_temporaries()
     todo = [task for task in tasks if task.index not in records]
+    logger.debug("%s: %d of %d shards committed already, %d to render", dest.url, len(records), len(tasks), len(todo))
     shard_fn = functools.partial(_render_shard_task, recipe, dest.url, storage_options)
     started = time.perf_counter()
-    bar = tqdm(
-        total=sum(task.nsamples for task in todo),
-        unit="sample",
-        desc=recipe.name,
-        disable=not progress,
-        dynamic_ncols=True,
-        smoothing=0.1,
-    )
+    kept = sum(task.nsamples for task in tasks if task.index in records)
+    reporter = ProgressReporter(on_progress, recipe.name, "sample", recipe.count, done=kept)
     try:
-        with release_worker_sources(), bar:
-            for record in (executor or LocalExecutor(workers)).run(shard_fn, todo, bar.update):
+        with release_worker_sources():
+            for record in (executor or LocalExecutor(workers)).run(shard_fn, todo, reporter):
                 records[record.shard] = record
                 summary.add(record, on_failure_subject)
     except BaseException:

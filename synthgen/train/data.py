@@ -18,6 +18,7 @@ has already seen.
 
 from __future__ import annotations
 
+import logging
 import random
 import signal
 import sys
@@ -40,6 +41,11 @@ from synthgen.corpus.tar import iter_tar_samples
 from synthgen.errors import CorpusError, DataError
 from synthgen.seeds import sample_seed
 from synthgen.train.live import LIVE_PREFIX, LiveCorpus, LiveStream, open_live
+
+# Loader workers log here too. A forked worker inherits the training process's handlers (the
+# command's `warning: ...` lines, off under --quiet); a spawned one (live recipes on CUDA) starts
+# with none, so Python's last-resort handler prints its warnings bare on stderr, even under --quiet.
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,7 @@ class SkipCounts:
         self.bad_samples += 1
         self.samples_warned += 1
         if self.samples_warned <= 5:  # the count is what matters; a few names help find the cause
-            print(f"warning: skipping sample {key}: {err}", file=sys.stderr)
+            logger.warning("skipping sample %s: %s", key, err)
 
     def take(self) -> dict[str, int]:
         taken = {"bad_samples": self.bad_samples, "bad_shards": self.bad_shards}
@@ -168,7 +174,7 @@ class SkipCounts:
         self.bad_shards += 1
         if url not in self.warned:
             self.warned.add(url)
-            print(f"warning: skipping the rest of {url}: {err}", file=sys.stderr)
+            logger.warning("skipping the rest of %s: %s", url, err)
 
 
 def corpus_samples(

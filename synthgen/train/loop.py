@@ -10,6 +10,7 @@ so a run resumed from a checkpoint takes exactly the steps the uninterrupted run
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ import yaml
 from torch import nn
 
 from synthgen import __version__
+from synthgen.progress import ProgressCallback, ProgressReporter, warn_if_bar_asked
 from synthgen.seeds import sample_seed
 from synthgen.train.augment import GPUAugment
 from synthgen.train.checkpoints import (
@@ -60,6 +62,46 @@ _RUN_ONLY = {("data", "storage_options"), ("data", "live_check_every"), ("log_ev
 Monitor = Callable[[nn.Module, int], dict[str, float]]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainSummary:
+    """What a call of train() did: the run folder's summary.json (`to_dict` is its content)."""
+
+    run: str  # the run folder
+    steps: int  # steps taken so far, by this call and the calls it resumed
+    total_steps: int
+    epochs: float  # steps in epochs
+    finished: bool  # all total_steps taken
+    interrupted: bool  # stopped by Ctrl-C or SIGTERM (a checkpoint was saved)
+    seconds: float  # this call's training time
+    images_per_s: float
+    data_wait: float  # the share of that time spent waiting for the loader
+    final_loss: float | None  # the last logged loss (None when this call took no step)
+    bad_samples: int  # samples skipped as damaged, as of the last log line
+    bad_shards: int
+    backbone: str  # the exported backbone (safetensors)
+    # The monitor's last figures (`monitor_knn_top1`, ...); empty without a monitor.
+    monitor: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """summary.json's content: the fields in order, the monitor's figures flat at the end."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "monitor"}
+        return fields | self.monitor
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainSummary:
+        """A summary read back from summary.json (a field that an older version did not write is None)."""
+        names = [f.name for f in dataclasses.fields(cls) if f.name != "monitor"]
+        figures = {key: value for key, value in data.items() if key not in names}
+        return cls(**{key: data.get(key) for key in names}, monitor=figures)  # type: ignore[arg-type]
+
+    @classmethod
+    def read(cls, run_dir: str | Path) -> TrainSummary:
+        return cls.from_dict(json.loads((Path(run_dir) / SUMMARY).read_text()))
+
+    def write(self, run_dir: str | Path) -> None:
+        (Path(run_dir) / SUMMARY).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
 
 
 @dataclass(frozen=True)
@@ -219,16 +261,20 @@ def train(
     *,
     resume: bool = False,
     stop_after: int | None = None,
-    progress: bool = True,
     monitor: Monitor | None = None,
-) -> dict[str, Any]:
-    """Train as `config` says, writing the run folder; returns the run's summary.
+    on_progress: ProgressCallback | None = None,
+    progress: bool = False,
+) -> TrainSummary:
+    """Train as `config` says, writing the run folder; returns the run's summary (summary.json).
 
     `stop_after` ends this invocation after that many steps (saving `last`), as a time-limited
     cluster job would; `resume` continues from `last` with the same configuration. `monitor`
     measures the backbone on the main process at the steps `config.eval.monitor` says (other ranks
     pass None): its figures join that step's line of metrics.jsonl, the last ones the summary.
+    `on_progress` gets the main process's ProgressUpdates ("train", one per step, the latest
+    loss and images/s as status). `progress` is ignored (it drew a bar once; see synthgen.progress).
     """
+    warn_if_bar_asked(progress)
     if monitor is not None and config.eval.monitor is None:
         raise ConfigError("eval.monitor: train() got a monitor but the config has no eval.monitor to say when it runs")
     process = start_process()
@@ -299,7 +345,10 @@ def train(
         monitored.update(figures)
         return figures
 
-    bar = _progress_bar(total_steps, start_step, enabled=progress and process.main)
+    where = f"{process.device}, process {process.rank + 1} of {process.world_size}"
+    logger.debug("training on %s: steps %d to %d, %d per epoch", where, start_step, total_steps, steps_per_epoch)
+    reporter = ProgressReporter(on_progress if process.main else None, "train", "step", total_steps, done=start_step)
+    shown: dict[str, str] = {}
     step = start_step
     started = time.perf_counter()
     stop = _StopRequest()
@@ -320,9 +369,9 @@ def train(
             if watch or step % config.log_every == 0 or step == total_steps:
                 figures = measure(step) if watch else {}
                 record = log.write(step, step / steps_per_epoch, trainer.optimizer.param_groups[0]["lr"], figures)
-                shown = {key.removeprefix("monitor_"): f"{value:.3f}" for key, value in monitored.items()}
-                bar.set_postfix(loss=f"{record['loss']:.4f}", img_s=f"{record['images_per_s']:.0f}", **shown)
-            bar.update(1)
+                shown = {"loss": f"{record['loss']:.4f}", "img_s": f"{record['images_per_s']:.0f}"}
+                shown |= {key.removeprefix("monitor_"): f"{value:.3f}" for key, value in monitored.items()}
+            reporter(1, shown)
             save_every = config.checkpoint.every_steps
             if step % steps_per_epoch == 0 or (save_every and step % save_every == 0):
                 checkpoint(step)
@@ -331,7 +380,6 @@ def train(
             recorder.discard()
         raise
     finally:
-        bar.close()
         stop.release()
     if log.pending:
         log.write(step, step / steps_per_epoch, trainer.optimizer.param_groups[0]["lr"])
@@ -340,24 +388,24 @@ def train(
     if process.world_size > 1:
         dist.barrier()
     seconds = time.perf_counter() - started
-    summary = {
-        "run": str(run_dir),
-        "steps": step,
-        "total_steps": total_steps,
-        "epochs": step / steps_per_epoch,
-        "finished": step >= total_steps,
-        "interrupted": stop.requested,
-        "seconds": round(seconds, 3),
-        "images_per_s": round(log.images_total / max(seconds, 1e-9), 1),
-        "data_wait": round(log.wait_total / max(seconds, 1e-9), 4),
-        "final_loss": log.last.get("loss"),
-        "bad_samples": log.last.get("bad_samples", 0),
-        "bad_shards": log.last.get("bad_shards", 0),
-        "backbone": str(run_dir / BACKBONE),
-        **monitored,
-    }
+    summary = TrainSummary(
+        run=str(run_dir),
+        steps=step,
+        total_steps=total_steps,
+        epochs=step / steps_per_epoch,
+        finished=step >= total_steps,
+        interrupted=stop.requested,
+        seconds=round(seconds, 3),
+        images_per_s=round(log.images_total / max(seconds, 1e-9), 1),
+        data_wait=round(log.wait_total / max(seconds, 1e-9), 4),
+        final_loss=log.last.get("loss"),
+        bad_samples=log.last.get("bad_samples", 0),
+        bad_shards=log.last.get("bad_shards", 0),
+        backbone=str(run_dir / BACKBONE),
+        monitor=dict(monitored),
+    )
     if process.main:
-        (run_dir / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
+        summary.write(run_dir)
         try:
             write_curves(run_dir)
         except Exception as err:  # a figure that fails to draw must not fail a run whose results are saved
@@ -542,9 +590,3 @@ class _MetricsLog:
     @property
     def pending(self) -> bool:
         return bool(self.losses)
-
-
-def _progress_bar(total: int, initial: int, enabled: bool) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(total=total, initial=initial, unit="step", disable=not enabled, dynamic_ncols=True)
