@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ from torch import nn
 
 from synthgen.evaluate.datasets import LabelledData, dataset_name, load_dataset
 from synthgen.train.augment import IMAGENET_MEAN, IMAGENET_STD
-from synthgen.train.checkpoints import BACKBONE, CheckpointError, first_line, read_backbone
+from synthgen.train.checkpoints import BACKBONE, CheckpointError, read_backbone
 from synthgen.train.models import RESNETS, build_backbone
 
 # Bump when feature extraction changes, so that caches are not reused.
@@ -109,22 +110,70 @@ def _load_encoder(checkpoint: str, seed: int) -> Encoder:
     if path.is_dir():
         path = path / BACKBONE
     tensors, info = read_backbone(path)
+    arch, size, mean, std = _backbone_info(path, info)
+    # A backbone exported before stems and widths existed was torchvision's ResNet: the ImageNet stem.
+    options = {key: info[key] for key in ("stem", "width") if key in info}
+    if arch in RESNETS:
+        options.setdefault("stem", "imagenet")
+    try:
+        model = build_backbone(arch, size, **options)
+    except (ValueError, TypeError) as err:
+        raise CheckpointError(f"{path}: the backbone's metadata does not describe a model: {err}") from None
+    _check_fit(path, arch, model, tensors)
+    model.load_state_dict(tensors)
+    return Encoder(_file_sha256(path), model, size, mean, std)
+
+
+def _backbone_info(path: Path, info: dict[str, Any]) -> tuple[str, int, tuple[float, ...], tuple[float, ...]]:
+    """The architecture, input size, mean and std of an exported backbone's metadata, checked:
+    the file may come from elsewhere, and a bad value is one line naming its key."""
     missing = [key for key in ("arch", "image_size", "mean", "std") if key not in info]
     if missing:
         raise CheckpointError(f"{path}: the backbone's metadata lacks {', '.join(missing)} (not written by synthgen?)")
-    # A backbone exported before stems and widths existed was torchvision's ResNet: the ImageNet stem.
-    options = {key: info[key] for key in ("stem", "width") if key in info}
-    if info["arch"] in RESNETS:
-        options.setdefault("stem", "imagenet")
-    try:
-        model = build_backbone(info["arch"], int(info["image_size"]), **options)
-    except (ValueError, TypeError) as err:
-        raise CheckpointError(f"{path}: the backbone's metadata does not describe a model: {err}") from None
-    try:
-        model.load_state_dict(tensors)
-    except RuntimeError as err:
-        raise CheckpointError(f"{path}: the weights do not fit {info['arch']}: {first_line(err)}") from None
-    return Encoder(_file_sha256(path), model, int(info["image_size"]), tuple(info["mean"]), tuple(info["std"]))
+
+    def bad(key: str, expected: str) -> CheckpointError:
+        shown = repr(info[key])
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        return CheckpointError(f"{path}: the backbone's metadata {key} must be {expected}, got {shown}")
+
+    arch, size = info["arch"], info["image_size"]
+    if not isinstance(arch, str):
+        raise bad("arch", "an architecture name")
+    if not isinstance(size, int) or isinstance(size, bool) or not 8 <= size <= 8192:
+        raise bad("image_size", "an integer from 8 to 8192")
+    # A width is the channels of a ResNet's first stage: a huge one would build a huge model.
+    width = info.get("width")
+    if width is not None and (not isinstance(width, int) or isinstance(width, bool) or not 1 <= width <= 1024):
+        raise bad("width", "an integer from 1 to 1024")
+    if not isinstance(info.get("stem", ""), str):
+        raise bad("stem", "a stem name")
+    channels = {}
+    for key in ("mean", "std"):
+        values = info[key]
+        numbers = isinstance(values, list) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values
+        )
+        if not numbers or len(values) != 3 or (key == "std" and min(values) <= 0):
+            raise bad(key, "three finite numbers" + (" above 0" if key == "std" else ""))
+        channels[key] = tuple(float(v) for v in values)
+    return arch, size, channels["mean"], channels["std"]
+
+
+def _check_fit(path: Path, arch: str, model: nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+    """The first weight that is missing, unexpected or of another shape, named (torch's own
+    message names the model class only, and runs to many lines)."""
+    expected = model.state_dict()
+    for key, value in expected.items():
+        if key not in tensors:
+            raise CheckpointError(f"{path}: the weights do not fit {arch}: {key} is missing")
+        if tuple(tensors[key].shape) != tuple(value.shape):
+            raise CheckpointError(
+                f"{path}: the weights do not fit {arch}: {key} has shape {list(tensors[key].shape)}, "
+                f"the model's is {list(value.shape)}"
+            )
+    unexpected = sorted(set(tensors) - set(expected))
+    if unexpected:
+        raise CheckpointError(f"{path}: the weights do not fit {arch}: unexpected {unexpected[0]}")
 
 
 def _random_options(query: str, checkpoint: str) -> dict[str, Any]:
