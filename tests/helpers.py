@@ -4,9 +4,13 @@ a batch. Fixtures live in conftest.py."""
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import copy
 import json
+import multiprocessing as mp
 import socket
+import tarfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +98,70 @@ def rendered(source: Any, batch: list) -> list:
     results = source.render(batch)
     assert all(isinstance(result, RenderedSample) for result in results), results
     return results
+
+
+def read_fields(folder: Path) -> dict[str, dict[str, bytes]]:
+    """Every sample of a finished local corpus, in manifest order, undecoded: key -> {field: bytes}."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    samples: dict[str, dict[str, bytes]] = {}
+    for shard in manifest["shardlist"]:
+        with tarfile.open(folder / shard["url"]) as tar:
+            for member in tar.getmembers():
+                key, _, field = member.name.partition(".")
+                samples.setdefault(key, {})[field] = tar.extractfile(member).read()  # type: ignore[union-attr]
+    return samples
+
+
+# The gan source's noise banks as tests/test_gan.py shrinks them: an untrained network's source
+# then builds in milliseconds instead of seconds (oriented maps are drawn at 512 pixels otherwise).
+SMALL_GAN_BANKS = {"NOISE_BANK_SIZE": 8, "ORIENTED_MAP_SIZE": 64}
+
+
+def small_gan_banks(setattr_: Callable[[Any, str, Any], None] = setattr) -> None:
+    """Shrink the gan source's noise banks (pass `monkeypatch.setattr` to have it undone)."""
+    from synthgen.sources.gan import untrained
+
+    for name, value in SMALL_GAN_BANKS.items():
+        setattr_(untrained, name, value)
+
+
+def _init_pool_worker() -> None:
+    """A pool worker renders as the test process does: small gan banks, one torch thread."""
+    import torch
+
+    from synthgen.processes import die_with_parent
+
+    die_with_parent()
+    small_gan_banks()
+    torch.set_num_threads(1)
+
+
+def _render_pool_shard(fn: Callable[..., Any], task: Any) -> Any:
+    from synthgen.render.driver import release_worker_sources
+
+    # A source per shard, closed after it (GL render processes and shared frames included).
+    with release_worker_sources():
+        return fn(task, None, _ignore_progress)
+
+
+def _ignore_progress(n: int) -> None:
+    pass
+
+
+class SpawnedPool:
+    """An executor for render_corpus (synthgen.render.Executor) over `workers` spawned processes
+    that live for many renders, unlike LocalExecutor's, which start (and import torch) per render.
+    Shards run in the workers in any order; each task builds its source afresh."""
+
+    def __init__(self, workers: int = 2) -> None:
+        self._pool = cf.ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_pool_worker)
+
+    def run(self, fn: Callable[..., Any], tasks: Sequence[Any], on_progress: Callable[[int], None]) -> Iterator[Any]:
+        futures = [self._pool.submit(_render_pool_shard, fn, task) for task in tasks]
+        for future in cf.as_completed(futures):
+            record = future.result()
+            on_progress(record.nsamples)
+            yield record
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)

@@ -1,5 +1,6 @@
 """The `gan` source: the StyleGAN2 generator, the untrained variants, checkpoints, factories,
-latent views, determinism, recipes and shards. Networks are tiny (a few channels) to stay fast."""
+latent views, determinism, recipes (the corpus each writes: tests/test_source_contract.py).
+Networks are tiny (a few channels) to stay fast."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from synthgen.sources.gan.stylegan2 import (
     resample_filter,
 )
 
-from .helpers import read_back, rendered, specs
+from .helpers import rendered, specs
 
 RECIPES = Path(__file__).parent.parent / "recipes"
 # Untrained variants read the synthesis network's keys; trained networks a mapping network too.
@@ -134,20 +135,8 @@ def test_noise_maps_are_unit_std_and_pink():
 
 
 # --- determinism and views ------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("init", untrained.INIT_CODES)
-def test_the_same_spec_gives_the_same_pixels_whatever_the_batch(init: str):
-    recipe = untrained_recipe(init, views=2)
-    batch = specs(range(4), views=2)
-    together = rendered(build_source(recipe), batch)
-    # A second source, each sample alone, in reverse order.
-    other = build_source(recipe)
-    alone = [rendered(other, [spec])[0] for spec in reversed(batch)][::-1]
-    for first, second in zip(together, alone, strict=True):
-        assert first.meta == second.meta
-        assert all(np.array_equal(a, b) for a, b in zip(first.images, second.images, strict=True))
-    assert not np.array_equal(together[0].images[0], together[1].images[0])
+# (Each untrained variant's samples, the same bytes alone, out of order or in another process:
+# tests/test_source_contract.py.)
 
 
 def test_a_trained_network_is_deterministic_across_batches_too(tmp_path: Path):
@@ -364,18 +353,3 @@ def test_shipped_gan_recipes_validate_and_the_demo_renders(tmp_path: Path):
     demo = load_recipe(RECIPES / "gan-demo.yaml", count=4)
     summary = render_corpus(demo, str(tmp_path / "demo"), progress=False)
     assert summary.nsamples == 4 and not summary.failures
-
-
-def test_a_gan_corpus_renders_to_readable_shards(tmp_path: Path):
-    recipe = gan_recipe({"generator": FACTORY, "batch_size": 4}, views=2, count=6, shard={"samples": 4})
-    summary = render_corpus(recipe, str(tmp_path / "out"), progress=False)
-    assert summary.nsamples == 6 and summary.nshards == 2 and not summary.failures
-    samples = read_back(tmp_path / "out")
-    assert [sample["__key__"] for sample in samples] == [f"{i:012d}" for i in range(6)]
-    for index, sample in enumerate(samples):
-        assert sample["png"].shape == sample["view1.png"].shape == (32, 32, 3)
-        meta = sample["json"]
-        assert meta["index"] == index and meta["kind"] == "gan" and meta["views_method"] == "gaussian"
-        assert int(sample["cls"]) == meta["views"][0]["class"]
-        assert [set(view) for view in meta["views"]] == [{"latent_seed", "std", "class"}] * 2
-        assert [view["std"] for view in meta["views"]] == [0.0, 0.2]

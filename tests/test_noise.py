@@ -1,4 +1,5 @@
-"""The `noise` source: the statistics that define each model, determinism, views, recipes, shards."""
+"""The `noise` source: the statistics that define each model, determinism, views, recipes (the
+corpus each model writes: tests/test_source_contract.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import torch
 
 from synthgen.errors import RecipeError, SourceError
 from synthgen.recipe import load_recipe, parse_recipe
-from synthgen.render import render_corpus
 from synthgen.seeds import sample_seed
 from synthgen.sources import build_source
 from synthgen.sources.base import SampleFailure
@@ -20,7 +20,7 @@ from synthgen.sources.noise.matching import match_rows, quantile_table
 from synthgen.sources.noise.pyramid import SteerablePyramid
 from synthgen.sources.noise.source import NoiseSource
 
-from .helpers import read_back, rendered, specs
+from .helpers import rendered, specs
 
 RECIPES = Path(__file__).parent.parent / "recipes"
 
@@ -357,17 +357,3 @@ def test_a_numerically_broken_sample_is_a_degenerate_failure(monkeypatch):
     )
     [result] = source.render(specs([0]))
     assert isinstance(result, SampleFailure) and result.reason == "degenerate" and result.subject == "spectrum"
-
-
-def test_a_noise_corpus_renders_to_readable_shards(tmp_path: Path):
-    recipe = noise_recipe(FAMILIES["spectrum_color"], size=32, views=2, count=6, shard={"samples": 4})
-    summary = render_corpus(recipe, str(tmp_path / "out"), progress=False)
-    assert summary.nsamples == 6 and summary.nshards == 2 and not summary.failures
-    samples = read_back(tmp_path / "out")
-    assert [sample["__key__"] for sample in samples] == [f"{i:012d}" for i in range(6)]
-    for index, sample in enumerate(samples):
-        assert sample["png"].shape == sample["view1.png"].shape == (32, 32, 3)
-        meta = sample["json"]
-        assert meta["index"] == index and meta["kind"] == "noise" and meta["model"] == "spectrum_color"
-        assert set(meta["slope"]) == {"x", "y"} and 3 <= meta["color"]["colors"] <= 22
-        assert len(meta["views"]) == 2 and all({"seed", "range"} == set(view) for view in meta["views"])

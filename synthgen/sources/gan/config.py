@@ -155,7 +155,13 @@ class UntrainedGan(_GanCommon):
     @field_validator("network")
     @classmethod
     def _one_latent_per_layer(cls, value: NetworkConfig) -> NetworkConfig:
-        unread = sorted({"z_dim", "mapping_layers", "classes"} & value.model_fields_set)
+        # Their defaults are in every resolved recipe (the manifest's), which must parse again.
+        defaults = NetworkConfig()
+        unread = sorted(
+            key
+            for key in {"z_dim", "mapping_layers", "classes"} & value.model_fields_set
+            if getattr(value, key) != getattr(defaults, key)
+        )
         if unread:
             raise ValueError(
                 f"{', '.join(f'`{key}`' for key in unread)} do not apply to untrained variants "
