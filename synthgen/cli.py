@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
+import threading
 from typing import Any
 
 import click
@@ -31,8 +33,31 @@ from synthgen.errors import SynthgenError
 logger = logging.getLogger(__name__)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the main thread is, so that it unwinds like Ctrl-C (workers stopped,
+    temporaries removed, committed shards kept)."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def _interruption(err: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C or SIGTERM behind `err`: cleanup code that fails while an interruption unwinds
+    (a buffer still exported, a folder gone read-only) must not hide it."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return current
+        seen.add(id(current))
+        current = current.__context__
+    return None
+
+
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated) if _in_main_thread() else None
         try:
             return super().invoke(ctx)
         except SynthgenError as err:
@@ -40,9 +65,27 @@ class _Group(click.Group):
                 raise
             click.echo(f"error: {err}", err=True)
             sys.exit(2)
-        except KeyboardInterrupt:
-            click.echo("interrupted: run the same command again to resume", err=True)
-            sys.exit(130)
+        except Exception as err:
+            interruption = _interruption(err)
+            if interruption is None or (ctx.obj and ctx.obj.get("debug")):
+                raise
+            _exit_interrupted(interruption)
+        except KeyboardInterrupt as interruption:
+            _exit_interrupted(interruption)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_interrupted(interruption: KeyboardInterrupt) -> None:
+    terminated = isinstance(interruption, Terminated)
+    click.echo(f"{'terminated' if terminated else 'interrupted'}: run the same command again to resume", err=True)
+    sys.exit(143 if terminated else 130)
+
+
+def _in_main_thread() -> bool:
+    # signal.signal works in the main thread only (the CLI runs in worker threads of some tests).
+    return threading.current_thread() is threading.main_thread()
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -14,8 +14,9 @@ import signal
 
 ENV = "SYNTHGEN_FAILPOINT"
 
-# Where a render can be killed, in the order a shard meets them.
+# Where a render can be killed, in the order a render meets them.
 FAILPOINTS = (
+    "pool.start",  # the render's worker processes are started, still importing
     "render.batch",  # the source returned a batch of samples, nothing of it written yet
     "encode",  # one image encoded
     "tar.member",  # one tar member (header and data) written to the staged shard

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing as mp
+import os
 import queue
 import shutil
 import time
@@ -13,6 +14,7 @@ from typing import Any, Protocol
 
 from synthgen.corpus.format import ShardRecord
 from synthgen.errors import SynthgenError, WorkerError
+from synthgen.faults import failpoint
 from synthgen.processes import die_with_parent
 from synthgen.render.plan import ShardTask
 
@@ -69,10 +71,11 @@ class LocalExecutor:
             max_workers=min(self.workers, len(tasks)),
             mp_context=context,
             initializer=_init_worker,
-            initargs=(progress_queue, slots, self.devices),
+            initargs=(os.getpid(), progress_queue, slots, self.devices),
         )
         try:
             pending = {pool.submit(_run_task, fn, task) for task in tasks}
+            failpoint("pool.start")
             while pending:
                 done, pending = cf.wait(pending, timeout=0.2, return_when=cf.FIRST_COMPLETED)
                 _drain(progress_queue, on_progress)
@@ -113,8 +116,8 @@ def _drain(progress_queue: Any, on_progress: Progress) -> None:
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(progress_queue: Any, slots: Any, devices: list[str]) -> None:
-    die_with_parent()
+def _init_worker(parent_pid: int, progress_queue: Any, slots: Any, devices: list[str]) -> None:
+    die_with_parent(parent_pid)
     with slots.get_lock():
         slot = slots.value
         slots.value += 1
