@@ -91,7 +91,7 @@ def run_bare(recipe: Recipe) -> None:
 
 def run_synthgen(recipe: Recipe) -> None:
     with tempfile.TemporaryDirectory() as out:
-        render_corpus(recipe, out, progress=False)
+        render_corpus(recipe, out)
 
 
 def measure(run: Callable[[Recipe], None], recipe: Recipe) -> tuple[float, float]:

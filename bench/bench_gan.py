@@ -57,7 +57,7 @@ def run_synthgen(init: str, size: int, count: int, batch_size: int, workers: int
     recipe = bench_recipe(init, size, count, batch_size, workers)
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        render_corpus(recipe, folder, workers=workers, progress=False)
+        render_corpus(recipe, folder, workers=workers)
         return count / (time.perf_counter() - started)
 
 

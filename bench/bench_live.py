@@ -36,7 +36,7 @@ from synthgen.train.loop import Trainer, start_process
 def rendered_corpus(recipe: Recipe, cache: Path) -> Path:
     """The recipe rendered into shards once (reused while the recipe is unchanged)."""
     out = cache / f"bench-live-{recipe.name}-{recipe.sha256[:12]}"
-    render_corpus(recipe, str(out), workers=os.cpu_count() or 1, progress=False)
+    render_corpus(recipe, str(out), workers=os.cpu_count() or 1)
     return out
 
 

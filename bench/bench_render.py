@@ -85,7 +85,7 @@ def run_bare(recipe: Recipe, workers: int) -> float:
 def run_synthgen(recipe: Recipe, workers: int) -> float:
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
-        render_corpus(recipe, out, workers=workers, progress=False)
+        render_corpus(recipe, out, workers=workers)
         return recipe.count / (time.perf_counter() - started)
 
 

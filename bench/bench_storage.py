@@ -87,11 +87,11 @@ def bench_ray(count: int, size: int, shard: int, reps: int) -> tuple[float, floa
         for _ in range(reps):
             with tempfile.TemporaryDirectory() as out:
                 started = time.perf_counter()
-                render_corpus(task, out, executor=LocalExecutor(2), progress=False)
+                render_corpus(task, out, executor=LocalExecutor(2))
                 local.append(count / (time.perf_counter() - started))
             with tempfile.TemporaryDirectory() as out:
                 started = time.perf_counter()
-                render_corpus(task, out, executor=RayExecutor(), progress=False)
+                render_corpus(task, out, executor=RayExecutor())
                 ours.append(count / (time.perf_counter() - started))
     finally:
         ray.shutdown()
@@ -109,7 +109,7 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs; median of {args.reps}\n")
 
     with tempfile.TemporaryDirectory() as folder:
-        render_corpus(recipe(args.upload_count, 256, 100), folder, workers=2, progress=False)
+        render_corpus(recipe(args.upload_count, 256, 100), folder, workers=2)
         ours, theirs, nbytes = bench_upload(Path(folder), args.reps)
     shards = args.upload_count // 100
     print(f"upload of {nbytes / 1e6:.1f} MB ({args.upload_count} samples: {shards} shards, sidecars, manifest):")

@@ -56,7 +56,7 @@ def make_corpus(folder: Path, count: int, size: int) -> Path:
                 "source": {"kind": "noise", "model": "spectrum"},
             }
         )
-        render_corpus(recipe, str(out), workers=2, progress=False)
+        render_corpus(recipe, str(out), workers=2)
     return out
 
 

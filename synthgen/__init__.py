@@ -12,6 +12,13 @@ synthgen.cli_progress.ProgressBars draws the command's bars), and return typed r
 (`pretrain` a TrainSummary, `evaluate_encoder` an EvalReport, each with `to_dict()`, the JSON
 that the commands write).
 
+Recipes run code only where the caller allows it (synthgen.permissions): `render_corpus` and
+`run_experiment` take `permissions=Permissions.allowing(allow_code=["mygens"],
+trust_pickle=["gen.pkl"])`, what `--allow-code` and `--trust-pickle` give the commands; `pretrain`
+uses the permissions in effect, given with `with synthgen.permissions.granting(permissions):`.
+By default (permissions=None, no block) only what the environment variables SYNTHGEN_ALLOW_CODE
+and SYNTHGEN_TRUST_PICKLE allow: nothing, unless they are set.
+
 Each name is imported on first use (PEP 562), so `import synthgen` (and the CLI's import of
 `__version__`) stays cheap: no torch, webdataset or moderngl until a name that needs them.
 """

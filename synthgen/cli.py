@@ -24,11 +24,14 @@ from synthgen.cli_options import (
     add_common_options,
     count_option,
     overrides_option,
+    parse_permissions,
     parse_storage_options,
+    permission_options,
     storage_option,
 )
 from synthgen.cli_progress import ProgressBars, progress_bar
 from synthgen.errors import SynthgenError
+from synthgen.text import printable
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +113,15 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @count_option
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Render processes.")
 @overrides_option
-@click.option("--overwrite", is_flag=True, help="Delete a corpus already in DEST and render it again.")
+@click.option(
+    "--overwrite", is_flag=True, help="Delete the corpus already in DEST (synthgen's files only) and render it again."
+)
+@click.option(
+    "--force", is_flag=True, help="Break another run's lock on DEST (a run that died; its lock would expire in 60 s)."
+)
+@click.option(
+    "--trust-sizes", is_flag=True, help="Resume without re-reading kept shards for their sha256 (sizes only)."
+)
 @click.option(
     "--executor",
     type=click.Choice(["local", "ray"]),
@@ -125,6 +136,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     help="Ray: GPUs per shard task (default: 1 if the cluster has GPUs).",
 )
 @storage_option
+@permission_options
 def render(
     recipe: str,
     dest: str,
@@ -132,27 +144,37 @@ def render(
     workers: int,
     overrides: tuple[str, ...],
     overwrite: bool,
+    force: bool,
+    trust_sizes: bool,
     executor: str,
     address: str | None,
     gpus_per_task: float | None,
     storage_options: tuple[str, ...],
+    allow_code: tuple[str, ...],
+    trust_pickle: tuple[str, ...],
 ) -> None:
     """Render RECIPE into a corpus of shards in DEST (a folder or a bucket URL); an interrupted
-    render resumes.
+    render resumes. A recipe runs code (a gan `generator`, a pickle checkpoint) only where
+    --allow-code or --trust-pickle allows it.
 
     \b
     Examples:
       synthgen render recipes/demo-shaders.yaml --out out/demo --workers 2 --set image.size=128
       synthgen render recipes/demo-shaders.yaml --out s3://bucket/demo --storage-option endpoint_url=http://127.0.0.1:9000
       synthgen render recipes/shaders-bundled.yaml --out s3://bucket/bundled --executor ray --address auto
+      synthgen render my-biggan.yaml --out out/biggan --allow-code mygens
     """
+    from synthgen.permissions import check_code_allowed
     from synthgen.recipe import load_recipe
     from synthgen.render import render_corpus
 
+    permissions = parse_permissions(allow_code, trust_pickle)
     loaded = load_recipe(recipe, overrides, count)
+    check_code_allowed(loaded, permissions, origin=recipe)  # render_corpus checks too; this names the file
 
     def report(subject: str, message: str) -> None:
-        logger.warning("%s: %s", subject, message)
+        # Subjects and messages come from programs and checkpoints: escaped for the terminal.
+        logger.warning("%s: %s", printable(subject), printable(message))
 
     if executor == "ray":
         from synthgen.render.executors import RayExecutor
@@ -168,9 +190,12 @@ def render(
             dest,
             executor=chosen,
             overwrite=overwrite,
+            force=force,
+            trust_sizes=trust_sizes,
             storage_options=parse_storage_options(storage_options),
             on_progress=bars,
             on_failure_subject=report,
+            permissions=permissions,
         )
     click.echo(summary.line())
 
@@ -219,20 +244,35 @@ def import_command(spec: str, dest: str, limit: int | None, storage_options: tup
 @click.argument("recipe", type=click.Path(dir_okay=False))
 @count_option
 @overrides_option
-def validate(recipe: str, count: int | None, overrides: tuple[str, ...]) -> None:
-    """Check RECIPE and its inputs; print the resolved recipe (every default filled in) and its sha256.
+@permission_options
+def validate(
+    recipe: str,
+    count: int | None,
+    overrides: tuple[str, ...],
+    allow_code: tuple[str, ...],
+    trust_pickle: tuple[str, ...],
+) -> None:
+    """Check RECIPE and its inputs; print the resolved recipe (every default filled in) and its sha256,
+    then what it asks that only the command line may allow (running code, unpickling) and whether
+    it is allowed. A recipe that runs code not allowed is an error, as in `render`.
 
     \b
     Example:
       synthgen validate recipes/demo-shaders.yaml --set views=4
     """
+    from synthgen.permissions import check_code_allowed, describe, granting
     from synthgen.recipe import load_recipe
     from synthgen.sources import source_class
 
+    permissions = parse_permissions(allow_code, trust_pickle)
     loaded = load_recipe(recipe, overrides, count)
-    source_class(loaded.source.kind).check(loaded)
+    check_code_allowed(loaded, permissions, origin=recipe)
+    with granting(permissions):
+        source_class(loaded.source.kind).check(loaded)
     click.echo(json.dumps(loaded.resolved(), indent=2))
     click.echo(f"recipe sha256: {loaded.sha256}")
+    for line in describe(loaded, permissions):
+        click.echo(line)
 
 
 @cli.command()
@@ -280,10 +320,12 @@ def inspect(corpus: str, samples: int, as_json: bool, storage_options: tuple[str
 @cli.command()
 @click.argument("local_corpus", type=click.Path(exists=True, file_okay=False))
 @click.argument("url")
+@click.option("--overwrite", is_flag=True, help="Replace what another recipe left at URL instead of refusing.")
 @storage_option
-def push(local_corpus: str, url: str, storage_options: tuple[str, ...]) -> None:
+def push(local_corpus: str, url: str, overwrite: bool, storage_options: tuple[str, ...]) -> None:
     """Upload a finished LOCAL_CORPUS to URL: files already there and identical are skipped, the
-    manifest goes last; an interrupted push resumes.
+    manifest goes last; an interrupted push resumes. Only the corpus's regular files go, each shard
+    checked against the manifest (size, sha256) as it is read.
 
     \b
     Example:
@@ -293,7 +335,11 @@ def push(local_corpus: str, url: str, storage_options: tuple[str, ...]) -> None:
 
     with progress_bar(unit="B", unit_scale=True, desc="push") as bar:
         summary = push_corpus(
-            local_corpus, url, parse_storage_options(storage_options), on_file=lambda name, size: bar.update(size)
+            local_corpus,
+            url,
+            parse_storage_options(storage_options),
+            on_file=lambda name, size: bar.update(size),
+            overwrite=overwrite,
         )
     click.echo(summary.line())
 
@@ -304,11 +350,13 @@ def push(local_corpus: str, url: str, storage_options: tuple[str, ...]) -> None:
 @click.option(
     "--repair", is_flag=True, help="Uncommit damaged shards so that the same render command renders them again."
 )
+@click.option("--all", "every", is_flag=True, help="List every problem, not one line per damaged shard.")
 @storage_option
-def verify(corpus: str, decode: bool, repair: bool, storage_options: tuple[str, ...]) -> None:
+def verify(corpus: str, decode: bool, repair: bool, every: bool, storage_options: tuple[str, ...]) -> None:
     """Re-read every shard of CORPUS (a folder or URL): sha256, sizes and sample counts against the
-    manifest, and every sample's key, index and fields. Exit status 0 when the corpus is whole,
-    1 when not (each bad shard and sample is named).
+    manifest, and every sample's key, index, fields and recipe. Exit status 0 when the corpus is
+    whole, 1 when not (a line per damaged shard: its count of problems and the first; --all lists
+    them all).
 
     \b
     Examples:
@@ -320,8 +368,8 @@ def verify(corpus: str, decode: bool, repair: bool, storage_options: tuple[str, 
     options = parse_storage_options(storage_options)
     with ProgressBars() as bars:
         report = verify_corpus(corpus, options, decode=decode, on_progress=bars)
-    for problem in report.problems:
-        click.echo(problem.line())
+    for line in report.lines(every):
+        click.echo(line)
     if not report.ok:
         click.echo(f"{corpus}: NOT whole: {len(report.problems)} problems in {report.bad_files} files")
         if repair:
@@ -402,16 +450,33 @@ def shaders_generate(count: int, seed: int, out_dir: str) -> None:
     show_default=True,
     help="How to read .frag/.glsl files: Shadertoy (auto) or a TwiGL mode.",
 )
-@click.option("--size", type=click.IntRange(min=8), default=128, show_default=True, help="Test render size.")
+@click.option("--size", type=click.IntRange(min=8, max=8192), default=128, show_default=True, help="Test render size.")
 @click.option("--times", default="0.5,5.0", show_default=True, help="iTime of each test frame.")
 @click.option(
     "--frame-seconds", type=click.FloatRange(min=0.01), default=5.0, show_default=True, help="Watchdog limit per frame."
 )
 @click.option(
+    "--memory-mb",
+    type=click.IntRange(min=64, max=1 << 20),
+    help="Watchdog: memory a program may take in the GL process [default: 2048, as in a recipe].",
+)
+@click.option(
+    "--max-source-bytes",
+    type=click.IntRange(min=1, max=1 << 28),
+    help="Watchdog: longest program compiled [default: 1048576, as in a recipe].",
+)
+@click.option(
     "--good", "good_path", type=click.Path(dir_okay=False), help="Write the programs that pass as a list for a recipe."
 )
 def shaders_check(
-    paths: tuple[str, ...], fmt: str, size: int, times: str, frame_seconds: float, good_path: str | None
+    paths: tuple[str, ...],
+    fmt: str,
+    size: int,
+    times: str,
+    frame_seconds: float,
+    memory_mb: int | None,
+    max_source_bytes: int | None,
+    good_path: str | None,
 ) -> None:
     """Compile and test-render programs (.frag/.glsl, Shadertoy JSON, TwiGL); report failures.
 
@@ -422,27 +487,25 @@ def shaders_check(
       synthgen shaders check my-shaders/ export.json --good my-shaders/good.txt
       # then in a recipe:  programs: [my-shaders/good.txt]
     """
-    from synthgen.sources.shader.check import check_programs, write_good_list
+    from synthgen.sources.shader.check import MAX_TIMES, check_programs, write_good_list
     from synthgen.sources.shader.config import WatchdogConfig
+    from synthgen.text import printable
 
     try:
         frame_times = [float(t) for t in times.split(",")]
     except ValueError:
         raise click.BadParameter(f"expected numbers separated by commas, got {times!r}", param_hint="--times") from None
+    if len(frame_times) > MAX_TIMES:
+        raise click.BadParameter(f"at most {MAX_TIMES} test frames, got {len(frame_times)}", param_hint="--times")
+    watchdog = WatchdogConfig(frame_seconds=frame_seconds, memory_mb=memory_mb, max_source_bytes=max_source_bytes)
     with progress_bar(unit="program", desc="checking") as bar:
-        results = check_programs(
-            paths,
-            fmt=fmt,
-            size=size,
-            times=frame_times,
-            watchdog=WatchdogConfig(frame_seconds=frame_seconds),
-            progress=bar.update,
-        )
+        results = check_programs(paths, fmt=fmt, size=size, times=frame_times, watchdog=watchdog, progress=bar.update)
     failed = [r for r in results if not r.ok]
     if failed:
         width = max(len(r.status) for r in failed)
         for result in failed:
-            click.echo(f"{result.status:<{width}}  {result.source}: {result.detail}")
+            # File names and shader ids come from the files: escaped, as is the driver's log.
+            click.echo(f"{result.status:<{width}}  {printable(result.source)}: {printable(result.detail)}")
     passed = sum(r.ok for r in results)
     click.echo(f"{passed} of {sum(r.program is not None for r in results)} programs pass")
     if good_path:
@@ -476,6 +539,8 @@ def format_report(report: dict[str, Any]) -> str:
             f"  mean RGB {mean}   std RGB {std}",
             f"  near-constant {stats['near_constant_fraction']:.1%} (pixel std < {stats['near_constant_std']})",
         ]
+    if stats.get("undecodable"):
+        lines.append(f"  undecodable {stats['undecodable']} samples, the first: {stats['first_undecodable']}")
     return "\n".join(lines)
 
 

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from synthgen.cli_options import parse_storage_options, storage_option
+from synthgen.cli_options import parse_permissions, parse_storage_options, permission_options, storage_option
 from synthgen.cli_progress import ProgressBars
 
 
@@ -65,6 +65,7 @@ from synthgen.cli_progress import ProgressBars
 )
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--stop-after", type=click.IntRange(min=1), help="Stop after this many steps (resume later).")
+@permission_options
 def train(
     data: tuple[str, ...],
     recipes: tuple[str, ...],
@@ -83,9 +84,12 @@ def train(
     monitor: str | None,
     resume: bool,
     stop_after: int | None,
+    allow_code: tuple[str, ...],
+    trust_pickle: tuple[str, ...],
 ) -> None:
     """Pretrain an encoder self-supervised on corpora of shards; writes metrics, checkpoints and
     the backbone (safetensors) to --out. Under torchrun it trains on every process (DDP).
+    A live recipe runs code only where --allow-code or --trust-pickle allows it.
 
     \b
     Examples:
@@ -100,10 +104,12 @@ def train(
           --set eval.monitor.every=50
     """
     from synthgen.evaluate.monitor import build_monitor
+    from synthgen.permissions import granting
     from synthgen.train.config import load_train_config
     from synthgen.train.live import LIVE_PREFIX
     from synthgen.train.loop import train as run_training
 
+    permissions = parse_permissions(allow_code, trust_pickle)
     flags = {
         "epochs": epochs,
         "data.batch_size": batch_size,
@@ -124,7 +130,8 @@ def train(
         settings={key: value for key, value in settings.items() if value is not None},
     )
     watcher = build_monitor(config)  # its dataset is loaded now: a bad spec fails before training
-    with ProgressBars() as bars:
+    # The training loop opens the live recipes: what they may run is what is granted here.
+    with ProgressBars() as bars, granting(permissions):
         summary = run_training(config, run_dir, resume=resume, stop_after=stop_after, monitor=watcher, on_progress=bars)
     if summary.interrupted:
         click.echo(f"interrupted after step {summary.steps}, checkpoint saved: continue with --resume", err=True)
@@ -243,10 +250,18 @@ def eval_command(
     metavar="KEY=VALUE",
     help="Override a key of FILE, e.g. --set train.set.epochs=8 (repeatable; VALUE is YAML).",
 )
-def experiment(experiment_file: str, out_dir: str | None, overrides: tuple[str, ...]) -> None:
+@permission_options
+def experiment(
+    experiment_file: str,
+    out_dir: str | None,
+    overrides: tuple[str, ...],
+    allow_code: tuple[str, ...],
+    trust_pickle: tuple[str, ...],
+) -> None:
     """Run a study: render each corpus FILE names, pretrain on each, evaluate every run and the
     random and pixels baselines on real data; write results.md, results.json and plots.
-    Running it again reuses what is done and resumes what is not.
+    Running it again reuses what is done and resumes what is not. Its recipes run code only
+    where --allow-code or --trust-pickle allows it.
 
     \b
     Examples:
@@ -255,8 +270,9 @@ def experiment(experiment_file: str, out_dir: str | None, overrides: tuple[str, 
     """
     from synthgen.experiment import load_experiment, run_experiment
 
+    permissions = parse_permissions(allow_code, trust_pickle)
     loaded = load_experiment(experiment_file, overrides)
     out = out_dir or os.path.join("out", "experiments", loaded.name)
     with ProgressBars() as bars:
-        run_experiment(loaded, out, echo=click.echo, on_progress=bars)
+        run_experiment(loaded, out, echo=click.echo, on_progress=bars, permissions=permissions)
     click.echo(f"results: {os.path.join(out, 'results.md')}")

@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from synthgen.permissions import Permissions, load_permissions
+
 overrides_option = click.option(
     "--set",
     "overrides",
@@ -25,6 +27,35 @@ storage_option = click.option(
     metavar="KEY=VALUE",
     help="An fsspec storage option for a remote corpus, e.g. endpoint_url=http://127.0.0.1:9000 (repeatable).",
 )
+
+# What only the user may allow a recipe (synthgen/permissions.py): declared once, on every command
+# that renders recipes (render, validate, train, experiment).
+_allow_code_option = click.option(
+    "--allow-code",
+    "allow_code",
+    multiple=True,
+    metavar="MODULE",
+    help="Let a recipe run code from MODULE or its submodules, e.g. a gan `generator: MODULE:factory` "
+    "(repeatable; also SYNTHGEN_ALLOW_CODE=mod1,mod2).",
+)
+_trust_pickle_option = click.option(
+    "--trust-pickle",
+    "trust_pickle",
+    multiple=True,
+    metavar="FILE_OR_SHA256",
+    help="Let a checkpoint that only full unpickling reads (which can run code) be unpickled: this file, "
+    "or any with this sha256 (repeatable; also SYNTHGEN_TRUST_PICKLE=a,b).",
+)
+
+
+def permission_options(command: Any) -> Any:
+    """--allow-code and --trust-pickle; the command reads them with `parse_permissions`."""
+    return _allow_code_option(_trust_pickle_option(command))
+
+
+def parse_permissions(allow_code: tuple[str, ...], trust_pickle: tuple[str, ...]) -> Permissions:
+    """The permissions the flags and the environment variables give, together."""
+    return load_permissions(allow_code, trust_pickle)
 
 
 def parse_storage_options(items: tuple[str, ...]) -> dict[str, Any]:

@@ -32,3 +32,8 @@ class WorkerError(SynthgenError):
 
 class DataError(SynthgenError):
     """The training data cannot serve what the run needs."""
+
+
+class NotAllowedError(SynthgenError):
+    """A recipe asks for what only the user may allow (running a module's code, unpickling a
+    file), and the command line did not allow it: the message says how to (synthgen.permissions)."""

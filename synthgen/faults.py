@@ -14,9 +14,13 @@ import signal
 
 ENV = "SYNTHGEN_FAILPOINT"
 
-# Where a render can be killed, in the order a render meets them.
-FAILPOINTS = (
+# Where a render can be killed while it starts (tests/test_lifecycle.py).
+START_FAILPOINTS = (
     "pool.start",  # the render's worker processes are started, still importing
+    "gl.start",  # a shader render's GL process is started, not yet ready
+)
+# Where a render can be killed while it writes, in the order a shard meets them.
+WRITE_FAILPOINTS = (
     "render.batch",  # the source returned a batch of samples, nothing of it written yet
     "encode",  # one image encoded
     "tar.member",  # one tar member (header and data) written to the staged shard
@@ -25,6 +29,7 @@ FAILPOINTS = (
     "commit.sidecar",  # a shard's tar is committed, its sidecar not yet written
     "manifest",  # every shard committed, the manifest not yet written
 )
+FAILPOINTS = START_FAILPOINTS + WRITE_FAILPOINTS
 
 
 def _target() -> tuple[str, int] | None:

@@ -8,7 +8,6 @@ passes one callback down to each.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -56,16 +55,3 @@ class ProgressReporter:
         self.done += advance
         if self._send is not None:
             self._send(ProgressUpdate(self.name, self.unit, advance, self.done, self.total, dict(status or {})))
-
-
-def warn_if_bar_asked(progress: bool) -> None:
-    """`progress=True`, the flag of the public functions from when they drew their own bar, draws
-    nothing now: say so to the caller's code (`progress=False`, what every caller passed to keep
-    quiet, is simply what they do now)."""
-    if progress:
-        warnings.warn(
-            "progress=True draws no bar any more (the library draws none): pass on_progress=, e.g. "
-            "synthgen.cli_progress.ProgressBars() for the bars of the synthgen command",
-            DeprecationWarning,
-            stacklevel=3,
-        )

@@ -33,7 +33,7 @@ import numpy as np
 
 from synthgen.errors import SourceError
 from synthgen.evaluate.datasets import dataset_name, fit_image, load_dataset, stratified_subset
-from synthgen.progress import ProgressCallback, warn_if_bar_asked
+from synthgen.progress import ProgressCallback
 from synthgen.recipe import Recipe, parse_recipe
 from synthgen.render import RenderSummary, render_corpus
 from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec, Source
@@ -75,9 +75,7 @@ def holding_selections() -> Iterator[None]:
         _held = outer
 
 
-def load_selection(
-    spec: str, split: str, *, limit: int | None, seed: int, size: tuple[int, int] | None
-) -> Selection:
+def load_selection(spec: str, split: str, *, limit: int | None, seed: int, size: tuple[int, int] | None) -> Selection:
     """The `split` ("train", "val" or "all": train then val) of dataset `spec`, `limit` images of
     it (stratified, seeded by `seed`), resized to `size` (width, height; None: the first image's)."""
     key = (spec, split, limit, seed, size)
@@ -269,13 +267,11 @@ def import_dataset(
     overwrite: bool = False,
     storage_options: dict[str, Any] | None = None,
     on_progress: ProgressCallback | None = None,
-    progress: bool = False,
 ) -> RenderSummary:
     """Write dataset `spec` (its `split`, `limit` images, at `size`) as a corpus in `dest`, through
     render_corpus: an interrupted import resumes, a complete one is left as it is (see
     dataset_recipe for the recipe it builds). Returns the render's summary. `on_progress` gets
-    the render's ProgressUpdates; `progress` is ignored (it drew a bar once; see synthgen.progress)."""
-    warn_if_bar_asked(progress)
+    the render's ProgressUpdates."""
     with holding_selections():
         recipe = dataset_recipe(
             spec,

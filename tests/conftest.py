@@ -69,7 +69,7 @@ def shader_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name, code in PROGRAMS.items():
         (root / "programs" / name).write_text(code)
     (root / "recipe.yaml").write_text(yaml.safe_dump(BASE_RECIPE))
-    render_corpus(load_recipe(root / "recipe.yaml"), str(root / "out"), progress=False)
+    render_corpus(load_recipe(root / "recipe.yaml"), str(root / "out"))
     return root / "out"
 
 

@@ -70,7 +70,7 @@ def test_render_a_recipe_and_read_it_back_through_the_api(tmp_path: Path):
         "source: {kind: noise, model: spectrum}\n"
     )
     recipe = synthgen.load_recipe(path)
-    summary = synthgen.render_corpus(recipe, str(tmp_path / "out"), progress=False)
+    summary = synthgen.render_corpus(recipe, str(tmp_path / "out"))
     assert (summary.nsamples, summary.nshards) == (8, 2)
 
     corpus = synthgen.open_corpus(str(tmp_path / "out"))

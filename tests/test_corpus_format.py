@@ -220,7 +220,7 @@ def hostile_corpus(tmp_path: Path) -> Path:
         with open(folder / shard_tar_name(k), "wb") as out:
             writer = ShardWriter(out)
             for i in range(2 * k, 2 * k + 2):
-                meta = json.dumps({"key": sample_key(i), "index": i}).encode()
+                meta = json.dumps({"key": sample_key(i), "index": i, "recipe_sha256": SHA}).encode()
                 writer.write({"__key__": sample_key(i), "png": image, "view1.png": image, "json": meta, "cls": b"1"})
             size, sha = writer.close()
         written.append(ShardRecord(k, shard_tar_name(k), SHA, 2 * k, 2, size, sha))

@@ -123,7 +123,7 @@ def test_each_prompt_source_renders_its_prompts_in_order(fmt: str, tiny_model: P
         prompts = write_prompts(tmp_path, fmt)
         expected = [*PROMPTS, PROMPTS[0]]  # sample i takes prompt i mod 3
     recipe = make_recipe(tiny_model, prompts, base_dir=tmp_path, count=4)
-    render_corpus(recipe, str(tmp_path / "out"), progress=False)
+    render_corpus(recipe, str(tmp_path / "out"))
     samples = read_corpus(tmp_path / "out")
     assert [sample["txt"].decode() for sample in samples.values()] == expected
     classes = [sample.get("cls") for sample in samples.values()]
@@ -142,7 +142,7 @@ def test_long_prompts_are_truncated_quietly_and_kept_whole_in_txt(tiny_model: Pa
     long = " ".join(["a very long caption"] * 40)  # far past CLIP's 77 tokens
     (tmp_path / "long.txt").write_text(long + "\n")
     recipe = make_recipe(tiny_model, {"file": "long.txt"}, base_dir=tmp_path, count=1)
-    render_corpus(recipe, str(tmp_path / "out"), progress=False)
+    render_corpus(recipe, str(tmp_path / "out"))
     assert next(iter(read_corpus(tmp_path / "out").values()))["txt"].decode() == long
     assert "truncated" not in capfd.readouterr().err
 
@@ -171,7 +171,7 @@ def test_unreadable_prompt_files_are_one_line_errors(tmp_path: Path):
 def test_a_sample_is_one_prompt_with_its_views_txt_and_cls(tiny_model: Path, tmp_path: Path):
     prompts = {"classes": CLASSES, "templates": ["a photo of a {}."]}
     recipe = make_recipe(tiny_model, prompts, count=5, views=3, source={"batch_size": 2})
-    summary = render_corpus(recipe, str(tmp_path / "out"), progress=False)
+    summary = render_corpus(recipe, str(tmp_path / "out"))
     assert (summary.nshards, summary.nimages) == (2, 15)
     samples = read_corpus(tmp_path / "out")
     assert list(samples) == [f"{i:012d}" for i in range(5)]
@@ -197,7 +197,7 @@ def test_batching_does_not_change_the_images(tiny_model: Path, tmp_path: Path):
     corpora = {}
     for batch_size in (1, 4):
         recipe = make_recipe(tiny_model, {"classes": CLASSES}, count=5, views=2, source={"batch_size": batch_size})
-        render_corpus(recipe, str(tmp_path / f"b{batch_size}"), progress=False)
+        render_corpus(recipe, str(tmp_path / f"b{batch_size}"))
         corpora[batch_size] = read_corpus(tmp_path / f"b{batch_size}")
     for key, sample in corpora[1].items():
         other = corpora[4][key]
@@ -242,7 +242,7 @@ def test_a_missing_model_is_one_line_that_names_it(tmp_path: Path, monkeypatch: 
     recipe = make_recipe("./no-such-model", {"classes": CLASSES}, base_dir=tmp_path)
     source_class("diffusion").check(recipe)  # validating needs no model
     with pytest.raises(SourceError) as caught:
-        render_corpus(recipe, str(tmp_path / "out"), progress=False)
+        render_corpus(recipe, str(tmp_path / "out"))
     message = str(caught.value)
     assert "\n" not in message and str(tmp_path / "no-such-model") in message and "make-tiny" in message
 
@@ -311,7 +311,7 @@ def test_models_are_folders_or_hub_ids(tmp_path: Path):
 
 def test_the_demo_recipe_renders_with_the_tiny_pipeline(tiny_model: Path, tmp_path: Path):
     recipe = load_recipe(RECIPES / "diffusion-demo.yaml", [f"source.model={tiny_model}"], count=4)
-    summary = render_corpus(recipe, str(tmp_path / "demo"), progress=False)
+    summary = render_corpus(recipe, str(tmp_path / "demo"))
     assert summary.nsamples == 4 and summary.nimages == 4 * recipe.views
     assert all(sample["txt"] and "cls" in sample for sample in read_corpus(tmp_path / "demo").values())
 

@@ -20,7 +20,7 @@ from tests.test_train import FAST
 @pytest.fixture(scope="module")
 def trained_run(shader_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = tmp_path_factory.mktemp("eval") / "run"
-    train(load_train_config(None, ["epochs=1", *FAST], [str(shader_corpus)]), run, stop_after=2, progress=False)
+    train(load_train_config(None, ["epochs=1", *FAST], [str(shader_corpus)]), run, stop_after=2)
     return run
 
 
@@ -47,7 +47,7 @@ def test_features_are_cached_and_invalidated_by_a_new_checkpoint_or_other_data(
     assert not other_data.features_cached
     # Training on changes the backbone file, so its features are computed again.
     config = load_train_config(trained_run / "config.yaml")
-    train(config, trained_run, resume=True, stop_after=1, progress=False)
+    train(config, trained_run, resume=True, stop_after=1)
     moved_on = evaluate(str(trained_run), dataset, cache_dir=tmp_path / "cache", probes=["knn"])
     assert not moved_on.features_cached and moved_on.encoder != first.encoder
     assert len(list((tmp_path / "cache").glob("features-*.safetensors"))) == 3
@@ -96,7 +96,7 @@ def test_a_cifar_stem_backbone_round_trips_through_eval(shader_corpus: Path, tmp
     # `stem: auto` at 16 px is the CIFAR stem; the metadata records what auto resolved to.
     settings = [s for s in FAST if not s.startswith(("model.stem", "augment.size"))]
     config = load_train_config(None, ["epochs=1", *settings, "augment.size=16", "model.width=8"], [str(shader_corpus)])
-    train(config, run, stop_after=1, progress=False)
+    train(config, run, stop_after=1)
     tensors, info = read_backbone(run / "backbone.safetensors")
     assert info["stem"] == "cifar" and info["width"] == 8 and info["feature_dim"] == 64
     encoder = load_encoder(str(run))

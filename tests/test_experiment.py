@@ -60,7 +60,7 @@ def test_an_experiment_with_two_tiny_corpora_runs_end_to_end_and_resumes(tmp_pat
     study = write_experiment(tmp_path)
     out = tmp_path / "out"
     lines: list[str] = []
-    results = run_experiment(load_experiment(study), out, progress=False, echo=lines.append)
+    results = run_experiment(load_experiment(study), out, echo=lines.append)
 
     assert [row["name"] for row in results["rows"]] == ["shaders", "spectrum", "random", "pixels"]
     assert results["n_train"] == 24 and results["n_val"] == 12  # the stripes, found relative to the file
@@ -99,7 +99,7 @@ def test_an_experiment_with_two_tiny_corpora_runs_end_to_end_and_resumes(tmp_pat
     backbone = out / "runs" / "shaders-seed0" / "backbone.safetensors"
     stamp = backbone.stat().st_mtime_ns
     lines.clear()
-    run_experiment(load_experiment(study), out, progress=False, echo=lines.append)
+    run_experiment(load_experiment(study), out, echo=lines.append)
     assert sum("already holds this corpus complete" in line for line in lines) == 2
     assert sum("reusing the finished run" in line for line in lines) == 4
     assert backbone.stat().st_mtime_ns == stamp
@@ -108,7 +108,7 @@ def test_an_experiment_with_two_tiny_corpora_runs_end_to_end_and_resumes(tmp_pat
     # A run that stopped before writing its summary is resumed, not trained again from scratch.
     (out / "runs" / "spectrum-seed1" / SUMMARY).unlink()
     lines.clear()
-    run_experiment(load_experiment(study), out, progress=False, echo=lines.append)
+    run_experiment(load_experiment(study), out, echo=lines.append)
     assert sum("reusing the finished run" in line for line in lines) == 3
     assert json.loads((out / "runs" / "spectrum-seed1" / SUMMARY).read_text())["steps"] == 2
 
@@ -116,9 +116,9 @@ def test_an_experiment_with_two_tiny_corpora_runs_end_to_end_and_resumes(tmp_pat
     with pytest.raises(
         ExperimentError, match=r"shaders-seed0: trained with another configuration \(epochs: 1 then, 2 now\)"
     ):
-        run_experiment(load_experiment(study, ["train.set.epochs=2"]), out, progress=False, echo=lines.append)
+        run_experiment(load_experiment(study, ["train.set.epochs=2"]), out, echo=lines.append)
     with pytest.raises(ExperimentError, match=r"corpora/shaders: rendered from other settings"):
-        run_experiment(load_experiment(study, ["render.set.image.size=20"]), out, progress=False, echo=lines.append)
+        run_experiment(load_experiment(study, ["render.set.image.size=20"]), out, echo=lines.append)
 
 
 def results_for_plots(programs: list[int | None], top1: list[list[float]]) -> dict:
@@ -288,7 +288,7 @@ def test_a_study_with_a_real_data_control_and_two_protocols_reports_the_gap_clos
     text = study.read_text().replace('eval: {dataset: "imagefolder:stripes", probes: [linear, knn]}\n', "")
     study.write_text(text.replace("corpora:\n", "corpora:\n  - {name: real, dataset: 'imagefolder:stripes'}\n"))
     out = tmp_path / "out"
-    results = run_experiment(load_experiment(study), out, progress=False, echo=lambda line: None)
+    results = run_experiment(load_experiment(study), out, echo=lambda line: None)
 
     rows = {row["name"]: row for row in results["rows"]}
     assert [row["kind"] for row in results["rows"]] == ["control", "corpus", "corpus", "baseline", "baseline"]
@@ -313,10 +313,10 @@ def test_a_study_checks_its_evaluation_data_before_rendering_anything(tmp_path: 
     study = write_experiment(tmp_path)
     missing = load_experiment(study, ["eval.dataset=imagefolder:nowhere"])
     with pytest.raises(ExperimentError, match=r"^eval.dataset: .*nowhere"):
-        run_experiment(missing, tmp_path / "out", progress=False, echo=lambda line: None)
+        run_experiment(missing, tmp_path / "out", echo=lambda line: None)
     too_many = load_experiment(study, ["eval.protocols=[{probes: [linear], labels_per_class: 13}]"])
     with pytest.raises(ExperimentError, match=r"^eval.protocols: labels_per_class 13: .*holds only 12"):
-        run_experiment(too_many, tmp_path / "out", progress=False, echo=lambda line: None)
+        run_experiment(too_many, tmp_path / "out", echo=lambda line: None)
     assert not (tmp_path / "out" / "corpora").exists()
     with pytest.raises(ExperimentError, match=r"headline: 'finetune_top1' is not measured"):
         load_experiment(study, ["eval.headline=finetune_top1"])

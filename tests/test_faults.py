@@ -57,8 +57,8 @@ def clean(recipe_file: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[
         ):
             patch.setattr(f"{module}.failpoint", lambda name: hits.update([name]))
         folder = tmp_path_factory.mktemp("clean") / "corpus"
-        render_corpus(load_recipe(recipe_file), str(folder), progress=False)
-    assert set(hits) == set(faults.FAILPOINTS), hits
+        render_corpus(load_recipe(recipe_file), str(folder))
+    assert set(hits) == set(faults.WRITE_FAILPOINTS), hits
     return corpus_bytes(folder), hits
 
 
@@ -66,8 +66,8 @@ def seeded_moments(hits: Counter[str]) -> list[tuple[str, int]]:
     """Distinct moments (name, N: the N-th time the render reaches it): every failpoint at two
     of its hits (the manifest has one), then random others."""
     rng = random.Random(20261122)
-    chosen = [(name, n) for name in faults.FAILPOINTS for n in rng.sample(range(1, hits[name] + 1), min(2, hits[name]))]
-    others = [(name, n) for name in faults.FAILPOINTS for n in range(1, hits[name] + 1) if (name, n) not in chosen]
+    chosen = [(name, n) for name in faults.WRITE_FAILPOINTS for n in rng.sample(range(1, hits[name] + 1), min(2, hits[name]))]
+    others = [(name, n) for name in faults.WRITE_FAILPOINTS for n in range(1, hits[name] + 1) if (name, n) not in chosen]
     return chosen + rng.sample(others, MOMENTS - len(chosen))
 
 
@@ -100,7 +100,7 @@ def committed_shards_are_whole(url: str | Path, options: dict | None = None) -> 
 def test_twenty_seeded_kill_9_moments_then_resume_equal_a_clean_render(recipe_file: Path, clean, tmp_path: Path):
     clean_bytes, hits = clean
     moments = seeded_moments(hits)
-    assert len(set(moments)) == MOMENTS and {name for name, _ in moments} == set(faults.FAILPOINTS)
+    assert len(set(moments)) == MOMENTS and {name for name, _ in moments} == set(faults.WRITE_FAILPOINTS)
     survived = 0
     for name, n in moments:
         out = tmp_path / f"{name}-{n}"
@@ -109,7 +109,7 @@ def test_twenty_seeded_kill_9_moments_then_resume_equal_a_clean_render(recipe_fi
         assert not (out / "manifest.json").exists(), (name, n)
         committed_shards_are_whole(out)
 
-        summary = render_corpus(load_recipe(recipe_file), str(out), progress=False)
+        summary = render_corpus(load_recipe(recipe_file), str(out))
         assert not summary.already_complete
         assert corpus_bytes(out) == clean_bytes, (name, n)
         assert not [p.name for p in out.iterdir() if p.name.startswith(TEMP_PREFIX)], (name, n)
@@ -140,7 +140,7 @@ def test_a_worker_killed_mid_shard_stops_the_render_clearly_and_it_resumes(recip
 
 def test_a_malformed_failpoint_setting_is_refused(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(faults.ENV, "tar.nowhere:3")
-    with pytest.raises(ValueError, match="expected NAME:N with NAME one of render.batch"):
+    with pytest.raises(ValueError, match="expected NAME:N with NAME one of pool.start, gl.start, render.batch"):
         faults._target()
 
 

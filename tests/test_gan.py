@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from synthgen.errors import RecipeError, SourceError
+from synthgen.errors import NotAllowedError, RecipeError, SourceError
+from synthgen.permissions import Permissions
 from synthgen.recipe import load_recipe, parse_recipe
 from synthgen.render import render_corpus
 from synthgen.sources import build_source, source_class
@@ -36,6 +37,8 @@ RECIPES = Path(__file__).parent.parent / "recipes"
 TINY_SYNTHESIS = {"resolution": 32, "channel_base": 128, "channel_max": 8, "w_dim": 8}
 TINY = {**TINY_SYNTHESIS, "z_dim": 8, "mapping_layers": 2}
 FACTORY = "tests.gan_factories:tiny_conditional"
+# A recipe naming a factory runs only where the user allows its module (tests/test_permissions.py).
+TESTS_CODE = Permissions.allowing(allow_code=["tests"])
 
 
 @pytest.fixture(autouse=True)
@@ -232,11 +235,13 @@ def _write_recipe(folder: Path, source: dict, **top: Any) -> Path:
 def test_a_pickle_checkpoint_needs_the_trust_flag(tmp_path: Path):
     arch = Architecture(32, **_arch_kwargs())
     path, net = save_checkpoint(tmp_path, arch, "g.pkl", "pickle")
-    with pytest.raises(SourceError) as caught:
-        build_source(gan_recipe({"checkpoint": str(path), "network": TINY}))
+    recipe = gan_recipe({"checkpoint": str(path), "network": TINY})
+    with pytest.raises(NotAllowedError) as caught:
+        build_source(recipe)
     message = str(caught.value)
-    assert str(path) in message and "source.trust_pickle: true" in message and "\n" not in message
-    trusted = build_source(gan_recipe({"checkpoint": str(path), "trust_pickle": True, "network": TINY}))
+    assert f"source.checkpoint: {path} is a pickle" in message and f"--trust-pickle {path}" in message
+    assert "\n" not in message
+    trusted = build_source(recipe, permissions=Permissions.allowing(trust_pickle=[str(path)]))
     assert torch.equal(trusted.model.net.mapping.fc0.weight, net.mapping.fc0.weight)
 
 
@@ -250,12 +255,12 @@ def test_a_missing_checkpoint_passes_the_check_and_stops_the_render(tmp_path: Pa
     recipe = gan_recipe({"checkpoint": str(tmp_path / "placeholder.safetensors")})
     GanSource.check(recipe)  # validation and the pre-render check do not need the file
     with pytest.raises(SourceError, match="source.checkpoint: no such file: .*placeholder.safetensors"):
-        render_corpus(recipe, str(tmp_path / "out"), progress=False)
+        render_corpus(recipe, str(tmp_path / "out"))
 
 
 def test_a_factory_is_loaded_by_its_string_and_gives_classes():
     recipe = gan_recipe({"generator": FACTORY, "generator_kwargs": {"size": 16}, "views_method": "same_class"}, views=3)
-    samples = rendered(build_source(recipe), specs(range(6), views=3))
+    samples = rendered(build_source(recipe, permissions=TESTS_CODE), specs(range(6), views=3))
     for sample in samples:
         assert 0 <= sample.cls < 5
         assert [view["class"] for view in sample.meta["views"]] == [sample.cls] * 3
@@ -264,7 +269,8 @@ def test_a_factory_is_loaded_by_its_string_and_gives_classes():
     assert len({sample.cls for sample in samples}) > 1
     independent = gan_recipe({"generator": FACTORY, "views_method": "independent"}, views=4)
     classes = [
-        [v["class"] for v in s.meta["views"]] for s in rendered(build_source(independent), specs(range(4), views=4))
+        [v["class"] for v in s.meta["views"]]
+        for s in rendered(build_source(independent, permissions=TESTS_CODE), specs(range(4), views=4))
     ]
     assert any(len(set(row)) > 1 for row in classes)
 
@@ -279,7 +285,7 @@ def test_a_factory_is_loaded_by_its_string_and_gives_classes():
 )
 def test_factory_errors_are_clear(generator: str, expected: str):
     with pytest.raises(SourceError, match=re.escape(expected)):
-        build_source(gan_recipe({"generator": generator}))
+        build_source(gan_recipe({"generator": generator}), permissions=TESTS_CODE)
 
 
 # --- recipes and shards ----------------------------------------------------------------------
@@ -309,7 +315,10 @@ def test_factory_errors_are_clear(generator: str, expected: str):
         ({"generator": "no colon"}, "source.generator: expected 'package.module:function'"),
         ({"generator": FACTORY, "network": {}}, "source.network: unknown key beside `generator`"),
         ({"checkpoint": "g.pt", "weights_seed": 3}, "source.weights_seed: unknown key beside `checkpoint`"),
-        ({"init": "random", "trust_pickle": True}, "source.trust_pickle: goes with `checkpoint`"),
+        (
+            {"checkpoint": "g.pkl", "trust_pickle": True},
+            "source.trust_pickle: trust is given on the command line now: --trust-pickle FILE_OR_SHA256",
+        ),
         ({"init": "random", "dtype": "float64"}, "source.dtype: Input should be"),
         ({"init": "random", "batch_size": 0}, "source.batch_size: Input should be greater than or equal to 1"),
         ({"init": "random", "colour": 1}, "source.colour: unknown key beside `init`"),
@@ -351,5 +360,5 @@ def test_shipped_gan_recipes_validate_and_the_demo_renders(tmp_path: Path):
         source_class(recipe.source.kind).check(recipe)
         assert recipe.name == path.stem
     demo = load_recipe(RECIPES / "gan-demo.yaml", count=4)
-    summary = render_corpus(demo, str(tmp_path / "demo"), progress=False)
+    summary = render_corpus(demo, str(tmp_path / "demo"))
     assert summary.nsamples == 4 and not summary.failures

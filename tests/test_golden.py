@@ -299,7 +299,7 @@ def test_corpus_bytes_are_pinned(name: str, golden_data: dict[str, Any], tmp_pat
         make_tiny_pipeline(tmp_path / "tiny-sd")
     versions = software(family)
     recipe = corpus_recipe(name, tmp_path)
-    render_corpus(recipe, str(tmp_path / "out"), workers=1, progress=False)
+    render_corpus(recipe, str(tmp_path / "out"), workers=1)
     found = {
         # The recipe hash, with paths relative to the temporary folder (equal to recipe.sha256
         # for the recipes without paths): an intended change of defaults shows here.
@@ -370,7 +370,7 @@ def test_a_partial_corpus_of_other_generated_programs_is_not_resumed(
     with monkeypatch.context() as patch:
         if made_by == "another generator":
             patch.setattr(generator_version, "GENERATOR_VERSION", 2)
-        render_corpus(parse_recipe(document), str(out), progress=False)
+        render_corpus(parse_recipe(document), str(out))
     (out / "manifest.json").unlink()
     (out / "shard-000001.tar").unlink()
     (out / "shard-000001.json").unlink()
@@ -382,6 +382,6 @@ def test_a_partial_corpus_of_other_generated_programs_is_not_resumed(
         (out / "shard-000000.json").write_text(json.dumps(sidecar))
     before = {path.name: path.read_bytes() for path in out.iterdir()}
     with pytest.raises(CorpusError, match="holds shards of another recipe") as err:
-        render_corpus(parse_recipe(document), str(out), progress=False)
+        render_corpus(parse_recipe(document), str(out))
     assert "\n" not in str(err.value)
     assert {path.name: path.read_bytes() for path in out.iterdir()} == before

@@ -141,13 +141,13 @@ def _import_cli(spec: str, out: Path, failpoint: str | None = None) -> subproces
 
 
 def test_a_killed_import_resumes_to_the_same_bytes(idx_spec: str, tmp_path: Path):
-    import_dataset(idx_spec, str(tmp_path / "clean"), shard_samples=4, progress=False)
+    import_dataset(idx_spec, str(tmp_path / "clean"), shard_samples=4)
     out = tmp_path / "killed"
     # kill -9 once the second shard's tar is committed, before its sidecar.
     killed = _import_cli(idx_spec, out, failpoint="commit.sidecar:2")
     assert killed.returncode == -9, killed.stderr
     assert not (out / "manifest.json").exists() and (out / "shard-000000.json").exists()
-    resumed = import_dataset(idx_spec, str(out), shard_samples=4, progress=False)  # the same command
+    resumed = import_dataset(idx_spec, str(out), shard_samples=4)  # the same command
     assert (resumed.nshards, resumed.rendered_shards) == (3, 2)  # shard 0 was kept
     assert corpus_bytes(out) == corpus_bytes(tmp_path / "clean")
 
@@ -158,7 +158,7 @@ def test_an_import_to_object_storage_equals_the_local_one(folder_spec: str, s3_b
     endpoint = f"endpoint_url={options['endpoint_url']}"
     result = invoke("import", folder_spec, "--out", url, "--storage-option", endpoint, "--quiet")
     assert result.exit_code == 0, result.output
-    import_dataset(folder_spec, str(tmp_path / "local"), progress=False)
+    import_dataset(folder_spec, str(tmp_path / "local"))
     assert remote_bytes(url, options) == local_bytes(tmp_path / "local")
     assert invoke("verify", url, "--storage-option", endpoint).exit_code == 0
 
@@ -197,7 +197,7 @@ def test_bad_input_is_one_line_naming_it(folder_spec: str, tmp_path: Path):
 
 
 def test_the_imported_corpus_trains_with_its_labels(idx_spec: str, tmp_path: Path, one_torch_thread):
-    import_dataset(idx_spec, str(tmp_path / "real"), shard_samples=5, progress=False)
+    import_dataset(idx_spec, str(tmp_path / "real"), shard_samples=5)
     corpus = open_corpus(str(tmp_path / "real"))
     assert corpus.nsamples == 12 and corpus.has_labels and corpus.stored_views == 1 and corpus.image_size == (10, 10)
     policy = ViewPolicy(views=2, distinct=True, size=(10, 10), needs_labels=True)

@@ -74,3 +74,22 @@ def test_a_signal_mid_render_is_one_line_and_the_shells_status(tmp_path: Path, s
     assert lines == [f"{word}: run the same command again to resume"]
     assert not (out / "manifest.json").exists()
     assert not [path.name for path in out.iterdir() if path.name.startswith(".synthgen-tmp")]
+
+
+SHADER_RECIPE = """
+name: lifecycle-shader
+count: 4
+image: {size: 16, format: png}
+shard: {samples: 2}
+source: {kind: shader, programs: [starter]}
+"""
+
+
+@pytest.mark.gl
+def test_a_render_killed_while_its_gl_process_starts_leaves_no_process_behind(tmp_path: Path):
+    recipe, out = tmp_path / "recipe.yaml", tmp_path / "out"
+    recipe.write_text(SHADER_RECIPE)
+    result = subprocess.run(_command(recipe, out), env=_env("gl.start:1"), capture_output=True, timeout=60)
+    assert result.returncode == -signal.SIGKILL
+    again = subprocess.run(_command(recipe, out), env=_env(), capture_output=True, timeout=300)
+    assert again.returncode == 0, again.stderr

@@ -45,7 +45,7 @@ def test_the_first_live_samples_equal_the_rendered_corpus_byte_for_byte(make_rec
             "name: live-noise\ncount: 12\nviews: 2\nimage: {size: 16, format: jpg}\nshard: {samples: 5}\n"
             "source: {kind: noise, model: spectrum}\n"
         )
-    render_corpus(load_recipe(recipe_path), str(tmp_path / "corpus"), progress=False)
+    render_corpus(load_recipe(recipe_path), str(tmp_path / "corpus"))
     rendered = []
     for tar in sorted((tmp_path / "corpus").glob("shard-*.tar")):
         with tar.open("rb") as stream:
@@ -90,7 +90,7 @@ def test_a_live_run_of_a_few_steps_lowers_the_loss(make_recipe, tmp_path: Path, 
     config = load_train_config(
         None, ["epochs=4", "augment.preset=none", "data.live_samples=64", *FAST], [f"{LIVE_PREFIX}{recipe_path}"]
     )
-    summary = train(config, tmp_path / "run", progress=False)
+    summary = train(config, tmp_path / "run")
     assert summary.finished and summary.steps == 16 and summary.bad_samples == 0
     values = losses(tmp_path / "run")
     assert sum(values[-4:]) / 4 < sum(values[4:8]) / 4, values
@@ -151,10 +151,10 @@ def test_a_resumed_live_run_takes_the_same_steps_and_renders_nothing_it_passes_o
     from .test_train import losses
 
     config = live_config(noise_recipe(tmp_path))
-    train(config, tmp_path / "whole", progress=False)
-    train(config, tmp_path / "parts", stop_after=3, progress=False)
+    train(config, tmp_path / "whole")
+    train(config, tmp_path / "parts", stop_after=3)
     rendered = count_renders(monkeypatch)
-    train(config, tmp_path / "parts", resume=True, progress=False)
+    train(config, tmp_path / "parts", resume=True)
     assert losses(tmp_path / "parts") == losses(tmp_path / "whole")
     whole, _ = read_backbone(tmp_path / "whole" / "backbone.safetensors")
     parts, _ = read_backbone(tmp_path / "parts" / "backbone.safetensors")
@@ -209,16 +209,16 @@ def test_a_replay_with_another_layout_or_pass_length_is_refused(
     tmp_path: Path, shader_corpus: Path, one_torch_thread: None
 ):
     streams = tmp_path / "streams"
-    train(live_config(noise_recipe(tmp_path), f"data.save_stream={streams}", epochs=1), tmp_path / "a", progress=False)
+    train(live_config(noise_recipe(tmp_path), f"data.save_stream={streams}", epochs=1), tmp_path / "a")
     with pytest.raises(
         ConfigError, match=r"saved by 1 process\(es\) with 1 loader worker\(s\) each, this run has 1 with 2"
     ):
-        train(live_config(streams / "live-noise", "data.workers=2", epochs=1), tmp_path / "b", progress=False)
+        train(live_config(streams / "live-noise", "data.workers=2", epochs=1), tmp_path / "b")
     with pytest.raises(DataError, match="saved with 256 live samples per pass, not 100"):
-        train(live_config(streams / "live-noise", "data.live_samples=100", epochs=1), tmp_path / "c", progress=False)
+        train(live_config(streams / "live-noise", "data.live_samples=100", epochs=1), tmp_path / "c")
     stored_only = load_train_config(None, [f"data.save_stream={streams}", *FAST], [str(shader_corpus)])
     with pytest.raises(ConfigError, match="no live recipe"):
-        train(stored_only, tmp_path / "d", progress=False)
+        train(stored_only, tmp_path / "d")
 
 
 def test_a_resumed_recording_forgets_what_it_will_train_again(tmp_path: Path):

@@ -85,7 +85,7 @@ def test_the_monitor_measures_at_the_steps_asked_and_the_summary_has_the_last(
 ):
     config = config_for(shader_corpus, labelled, *settings)
     run = tmp_path / "run"
-    summary = train(config, run, progress=False, monitor=build_monitor(config))
+    summary = train(config, run, monitor=build_monitor(config))
     assert [line["step"] for line in lines(run)] == logged
     assert all("loss" in line and "lr" in line for line in lines(run))  # every line is a full log line
     assert measured(run) == expected
@@ -103,9 +103,9 @@ def test_the_monitor_does_not_change_training(
 ):
     config = config_for(shader_corpus, labelled, "eval.monitor.every=1")  # a measure between every two steps
     with caplog.at_level(logging.WARNING, logger="synthgen.train.loop"):
-        train(config, tmp_path / "plain", progress=False)  # the section without a monitor to run: a warning
+        train(config, tmp_path / "plain")  # the section without a monitor to run: a warning
     assert "eval.monitor is set but train() got no monitor" in caplog.text
-    train(config, tmp_path / "watched", progress=False, monitor=build_monitor(config))
+    train(config, tmp_path / "watched", monitor=build_monitor(config))
     assert measured(tmp_path / "plain") == [] and measured(tmp_path / "watched") == [1, 2, 3, 4, 5, 6]
     losses = {name: [line["loss"] for line in lines(tmp_path / name)] for name in ("plain", "watched")}
     assert losses["watched"] == losses["plain"]
@@ -120,7 +120,7 @@ def test_the_monitor_sees_the_images_as_eval_does(shader_corpus: Path, labelled:
     # Not ImageNet's normalisation, and images of another size than training's: both must follow training.
     config = config_for(shader_corpus, labelled, "augment.mean=[0.5,0.4,0.3]", "augment.std=[0.2,0.3,0.25]")
     monitor = build_monitor(config)
-    summary = train(config, tmp_path / "run", progress=False, monitor=monitor)
+    summary = train(config, tmp_path / "run", monitor=monitor)
     encoder = load_encoder(str(tmp_path / "run"))  # the exported backbone, as `synthgen eval` loads it
     options = {"size": SIDE, "limit_train": 24, "limit_val": 6}
     features = cached_features(encoder, labelled, None, dataset_options=options)
@@ -134,9 +134,9 @@ def test_the_monitor_sees_the_images_as_eval_does(shader_corpus: Path, labelled:
 def test_curves_png_shows_the_run_and_can_be_drawn_again(
     shader_corpus: Path, labelled: str, tmp_path: Path, one_torch_thread, monkeypatch: pytest.MonkeyPatch, caplog
 ):
-    train(config_for(shader_corpus, None), tmp_path / "plain", progress=False)
+    train(config_for(shader_corpus, None), tmp_path / "plain")
     config = config_for(shader_corpus, labelled, "eval.monitor.every=2")
-    train(config, tmp_path / "watched", progress=False, monitor=build_monitor(config))
+    train(config, tmp_path / "watched", monitor=build_monitor(config))
     sizes = {}
     for name in ("plain", "watched"):
         with Image.open(tmp_path / name / "curves.png") as image:

@@ -30,7 +30,7 @@ def corpus_bytes(folder: Path) -> dict[str, bytes]:
 
 def test_corpus_layout_and_fields(make_recipe, tmp_path: Path):
     recipe = load_recipe(make_recipe())
-    summary = render_corpus(recipe, str(tmp_path / "out"), progress=False)
+    summary = render_corpus(recipe, str(tmp_path / "out"))
     out = tmp_path / "out"
     assert summary.nsamples == 20 and summary.nshards == 3 and summary.rendered_shards == 3
     assert sorted(p.name for p in out.iterdir()) == [
@@ -71,7 +71,7 @@ def test_corpus_layout_and_fields(make_recipe, tmp_path: Path):
 
 def test_manifest_is_a_wids_index(make_recipe, tmp_path: Path):
     wids = pytest.importorskip("wids")
-    render_corpus(load_recipe(make_recipe()), str(tmp_path / "out"), progress=False)
+    render_corpus(load_recipe(make_recipe()), str(tmp_path / "out"))
     dataset = wids.ShardListDataset(str(tmp_path / "out" / "manifest.json"), transformations=[])
     assert len(dataset) == 20
     assert dataset[13]["__key__"] == f"{13:012d}"
@@ -80,9 +80,9 @@ def test_manifest_is_a_wids_index(make_recipe, tmp_path: Path):
 
 def test_renders_are_byte_identical_whatever_the_workers(make_recipe, tmp_path: Path):
     recipe = load_recipe(make_recipe(image={"format": "jpg"}))
-    render_corpus(recipe, str(tmp_path / "a"), progress=False)
-    render_corpus(recipe, str(tmp_path / "b"), progress=False)
-    render_corpus(recipe, str(tmp_path / "c"), workers=2, progress=False)
+    render_corpus(recipe, str(tmp_path / "a"))
+    render_corpus(recipe, str(tmp_path / "b"))
+    render_corpus(recipe, str(tmp_path / "c"), workers=2)
     a = corpus_bytes(tmp_path / "a")
     assert len(a) == 4
     assert a == corpus_bytes(tmp_path / "b") == corpus_bytes(tmp_path / "c")
@@ -93,7 +93,7 @@ def test_a_broken_program_is_excluded_counted_and_reported_once(make_recipe, pro
     recipe = load_recipe(make_recipe(count=40))
     reported: list[str] = []
     summary = render_corpus(
-        recipe, str(tmp_path / "out"), progress=False, on_failure_subject=lambda s, m: reported.append(s)
+        recipe, str(tmp_path / "out"), on_failure_subject=lambda s, m: reported.append(s)
     )
     assert reported == ["programs/zz-broken"]
     assert "compile_error" in summary.failure_subjects["programs/zz-broken"]
@@ -134,30 +134,27 @@ def test_missing_shards_are_rendered_again_and_the_result_is_identical(make_reci
 def test_a_complete_corpus_is_left_untouched(make_recipe, tmp_path: Path):
     recipe = load_recipe(make_recipe())
     out = tmp_path / "out"
-    render_corpus(recipe, str(out), progress=False)
+    render_corpus(recipe, str(out))
     before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     updates: list[ProgressUpdate] = []
     summary = render_corpus(recipe, str(out), on_progress=updates.append)
     assert summary.already_complete and "nothing to do" in summary.line() and updates == []  # no job ran
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
-    # `progress=True` drew a bar once; the library draws none now, and says so to the caller.
-    with pytest.warns(DeprecationWarning, match="pass on_progress="):
-        assert render_corpus(recipe, str(out), progress=True).already_complete
 
 
 @pytest.mark.parametrize("complete", [True, False])
 def test_a_corpus_of_another_recipe_is_refused_not_damaged(make_recipe, tmp_path: Path, complete: bool):
     out = tmp_path / "out"
-    render_corpus(load_recipe(make_recipe()), str(out), progress=False)
+    render_corpus(load_recipe(make_recipe()), str(out))
     if not complete:
         (out / "manifest.json").unlink()
     before = corpus_bytes(out)
     other = load_recipe(make_recipe(seed=99))
     with pytest.raises(CorpusError, match="another recipe"):
-        render_corpus(other, str(out), progress=False)
+        render_corpus(other, str(out))
     assert corpus_bytes(out) == before
     # --overwrite replaces it.
-    render_corpus(other, str(out), overwrite=True, progress=False)
+    render_corpus(other, str(out), overwrite=True)
     assert json.loads((out / "manifest.json").read_text())["recipe_sha256"] == other.sha256
 
 
@@ -165,7 +162,7 @@ def test_a_destination_that_is_a_file_is_refused(make_recipe, tmp_path: Path):
     target = tmp_path / "file.txt"
     target.write_text("keep me")
     with pytest.raises(CorpusError, match="destination is a file"):
-        render_corpus(load_recipe(make_recipe()), str(target), progress=False)
+        render_corpus(load_recipe(make_recipe()), str(target))
     assert target.read_text() == "keep me"
 
 
@@ -201,7 +198,7 @@ def test_resume_after_an_interrupted_render_equals_a_clean_render(
         count=600, shard={"samples": 30}, image={"size": 64, "format": "jpg"}, source={"programs": ["starter"]}
     )
     clean, killed = tmp_path / "clean", tmp_path / "killed"
-    render_corpus(load_recipe(recipe_path), str(clean), progress=False)
+    render_corpus(load_recipe(recipe_path), str(clean))
 
     before = set(_render_processes())
     process = _run_cli("render", str(recipe_path), "--out", str(killed), "--workers", str(workers), "--quiet")
@@ -240,7 +237,7 @@ def test_a_generated_program_set_renders_with_blocked_sampling(make_recipe, tmp_
             source={"programs": [{"generate": 6, "seed": 1}], "sampling": {"mode": "blocked", "block": 3}},
         )
     )
-    render_corpus(recipe, str(tmp_path / "out"), progress=False)
+    render_corpus(recipe, str(tmp_path / "out"))
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     urls = [str(tmp_path / "out" / s["url"]) for s in manifest["shardlist"]]
     metas = [s["json"] for s in wds.WebDataset(urls, shardshuffle=False).decode()]

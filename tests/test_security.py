@@ -25,10 +25,12 @@ from click.testing import CliRunner
 from synthgen.cli import cli, parse_storage_options
 from synthgen.corpus.push import push_corpus
 from synthgen.corpus.tar import iter_tar_samples
-from synthgen.errors import CorpusError, SourceError
+from synthgen.errors import CorpusError, NotAllowedError
 from synthgen.evaluate.datasets import load_dataset
+from synthgen.permissions import Permissions
 from synthgen.sources.gan.checkpoints import load_state_dict
 from synthgen.train.data import SkipCounts, corpus_samples, open_corpus
+from tests.test_integrity import rebless
 from tests.test_train import FAST
 
 SYNTHGEN = Path(__file__).resolve().parent.parent / "synthgen"
@@ -91,6 +93,7 @@ def bad_corpus(request, shader_corpus: Path, tmp_path: Path) -> tuple[Path, str]
                     tar.addfile(member, io.BytesIO(data))
     with tarfile.open(corpus / "shard-000001.tar") as tar:  # tarfile wrote the name as given
         assert tar.getnames()[0] == name
+    rebless(corpus, "shard-000001.tar")  # recorded in the manifest: every reader reads the member
     return corpus, request.param
 
 
@@ -105,14 +108,13 @@ def assert_nothing_extracted(tmp_path: Path) -> None:
 def test_verify_names_the_shard_and_the_bad_member(bad_corpus: tuple[Path, str], tmp_path: Path):
     corpus, kind = bad_corpus
     result = invoke("verify", str(corpus))
-    # verify's contract: exit status 1 and one line per problem when the corpus is not whole (and
-    # --repair uncommits the shard, so that the render writes it again).
+    # verify's contract: exit status 1 and one line per damaged shard when the corpus is not whole
+    # (and --repair uncommits the shard, so that the render writes it again).
     assert result.exit_code == 1, result.output
     lines = result.stdout.splitlines()  # the progress bar goes to stderr
-    assert any(line.startswith("shard-000001.tar: ") and line.endswith(refusal(kind)) for line in lines), lines
-    assert (
-        lines[-1] == f"{corpus}: NOT whole: {len(lines) - 1} problems in 1 files" and "Traceback" not in result.output
-    )
+    assert len(lines) == 2 and lines[0].startswith("shard-000001.tar: ") and lines[0].endswith(refusal(kind)), lines
+    assert lines[-1].startswith(f"{corpus}: NOT whole: ") and lines[-1].endswith(" problems in 1 files")
+    assert "Traceback" not in result.output
     repaired = invoke("verify", str(corpus), "--repair")
     assert repaired.exit_code == 1 and "uncommitted 1 shards" in repaired.stdout
     assert not (corpus / "shard-000001.json").exists() and (corpus / "shard-000000.json").exists()
@@ -270,13 +272,13 @@ def test_resuming_from_a_checkpoint_that_runs_code_is_refused(shader_corpus: Pat
 def test_the_gan_loader_runs_no_pickle_unless_trusted(tmp_path: Path, plain_pickle: bool):
     marker = tmp_path / "marker"
     path = code_running_checkpoint(tmp_path / "generator.pkl", marker, plain_pickle)
-    with pytest.raises(SourceError) as caught:
+    with pytest.raises(NotAllowedError) as caught:
         load_state_dict(str(path))
     message = str(caught.value)
-    assert "\n" not in message and "can run code; set source.trust_pickle: true if you trust this file" in message
+    assert "\n" not in message and f"can run code; if you trust this file, pass --trust-pickle {path}" in message
     assert not marker.exists()
     # The documented trust: with the flag, the file is unpickled (its code runs) and its weights read.
-    state = load_state_dict(str(path), trust_pickle=True)
+    state = load_state_dict(str(path), Permissions.allowing(trust_pickle=[str(path)]))
     assert marker.is_dir() and torch.equal(state["weight"], torch.ones(2))
 
 
@@ -296,7 +298,7 @@ def test_eval_reads_safetensors_only(shader_corpus: Path, tmp_path: Path):
 
 def test_every_full_unpickling_in_synthgen_sits_behind_the_trust_flag():
     """torch.load with weights_only=True everywhere; torch.load(weights_only=False) and pickle.load
-    only in the GAN loader's _unpickle, which runs for `trust_pickle: true` alone."""
+    only in the GAN loader's _unpickle, which runs for a file the user trusts (--trust-pickle) alone."""
     unsafe = []
     for path in sorted(SYNTHGEN.rglob("*.py")):
         tree = ast.parse(path.read_text())

@@ -36,9 +36,13 @@ from synthgen import __version__
 from synthgen.recipe import Recipe, canonical_json, load_recipe, parse_recipe
 from synthgen.render import RenderSummary, render_corpus, render_samples, sample_fields
 from synthgen.seeds import sample_seed
+from synthgen.permissions import Permissions, granting
 from synthgen.sources import build_source, source_class
 
 from .helpers import BROKEN_PROGRAM, PROGRAMS, SpawnedPool, read_fields, small_gan_banks
+
+# The gan-factory case's generator is test code: the user (here, the test) allows it.
+TEST_CODE = Permissions.allowing(allow_code=["tests.gan_factories"])
 from .test_eval_datasets import idx_bytes
 from .test_golden import CORPORA, TINY_GAN, TMP
 from .test_render import corpus_bytes
@@ -208,7 +212,9 @@ def corpus(request: pytest.FixtureRequest, pool: SpawnedPool, tmp_path_factory: 
     case = CASES[name]
     folder = tmp_path_factory.mktemp(name)
     recipe = case.recipe(name, folder)
-    summary = render_corpus(recipe, str(folder / "out"), executor=pool if case.workers else None)
+    summary = render_corpus(
+        recipe, str(folder / "out"), executor=pool if case.workers else None, permissions=TEST_CODE
+    )
     return Rendered(case, recipe, folder / "out", summary)
 
 
@@ -258,12 +264,12 @@ def test_b_sample_i_is_a_function_of_the_recipe_and_i(corpus: Rendered, tmp_path
     shutil.copytree(corpus.out, resumed)
     for name in ("manifest.json", "shard-000000.tar", "shard-000000.json"):
         (resumed / name).unlink()
-    summary = render_corpus(recipe, str(resumed))
+    summary = render_corpus(recipe, str(resumed), permissions=TEST_CODE)
     assert (summary.rendered_shards, summary.rendered_samples) == (1, SHARD)
     assert corpus_bytes(resumed) == corpus_bytes(corpus.out)
 
     # A fresh source: the last sample alone, then one sample of each shard, in reverse order.
-    source = build_source(recipe)
+    source = build_source(recipe, permissions=TEST_CODE)
     try:
         again = render_samples(recipe, source, [3]) + render_samples(recipe, source, [2, 0])
     finally:
@@ -292,7 +298,8 @@ def test_c_the_resolved_recipe_parses_back_to_the_same_recipe(corpus: Rendered, 
 
 @pytest.mark.parametrize("corpus", ALL, indirect=True)
 def test_d_the_source_check_passes_for_the_recipe(corpus: Rendered):
-    assert source_class(corpus.recipe.source.kind).check(corpus.recipe) is None
+    with granting(TEST_CODE):
+        assert source_class(corpus.recipe.source.kind).check(corpus.recipe) is None
 
 
 @pytest.mark.parametrize("corpus", REDRAWN, indirect=True)

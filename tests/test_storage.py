@@ -42,8 +42,8 @@ def test_render_to_s3_resumes_and_reads_back_with_webdataset(make_recipe, s3_buc
     bucket, options = s3_bucket
     recipe = load_recipe(make_recipe(image={"format": "jpg"}))
     url = f"s3://{bucket}/corpus"
-    render_corpus(recipe, url, storage_options=options, progress=False)
-    render_corpus(recipe, str(tmp_path / "local"), progress=False)
+    render_corpus(recipe, url, storage_options=options)
+    render_corpus(recipe, str(tmp_path / "local"))
     assert remote_bytes(url, options) == local_bytes(tmp_path / "local")
 
     storage.register_webdataset_opener(options)
@@ -58,7 +58,7 @@ def test_render_to_s3_resumes_and_reads_back_with_webdataset(make_recipe, s3_buc
     fs, root = fsspec.core.url_to_fs(url, **options)
     fs.rm_file(f"{root}/manifest.json")
     fs.rm_file(f"{root}/shard-000001.json")
-    summary = render_corpus(recipe, url, storage_options=options, progress=False)
+    summary = render_corpus(recipe, url, storage_options=options)
     assert summary.rendered_shards == 1
     assert remote_bytes(url, options) == local_bytes(tmp_path / "local")
 
@@ -66,7 +66,7 @@ def test_render_to_s3_resumes_and_reads_back_with_webdataset(make_recipe, s3_buc
 def test_push_then_verify_and_a_killed_push_resumes(make_recipe, s3_bucket, tmp_path: Path):
     bucket, options = s3_bucket
     local = tmp_path / "local"
-    render_corpus(load_recipe(make_recipe()), str(local), progress=False)
+    render_corpus(load_recipe(make_recipe()), str(local))
     url = f"s3://{bucket}/pushed"
 
     class Killed(Exception):
@@ -94,7 +94,7 @@ def test_verify_names_a_corrupt_remote_shard_and_render_repairs_it(make_recipe, 
     bucket, options = s3_bucket
     recipe_path = make_recipe()
     url = f"s3://{bucket}/damaged"
-    render_corpus(load_recipe(recipe_path), url, storage_options=options, progress=False)
+    render_corpus(load_recipe(recipe_path), url, storage_options=options)
     clean = remote_bytes(url, options)
     fs, root = fsspec.core.url_to_fs(url, **options)
     damaged = bytearray(clean["shard-000002.tar"])
@@ -218,13 +218,13 @@ def test_a_ray_render_is_byte_identical_to_the_local_one(make_recipe, tmp_path: 
     from synthgen.render.executors import RayExecutor
 
     recipe = load_recipe(make_recipe(image={"format": "jpg"}))
-    render_corpus(recipe, str(tmp_path / "local"), progress=False)
+    render_corpus(recipe, str(tmp_path / "local"))
     ray.init(num_cpus=2, include_dashboard=False, logging_level="error")
     try:
         progress = []
         from synthgen import render as render_module
 
-        summary = render_corpus(recipe, str(tmp_path / "ray"), executor=RayExecutor(), progress=False)
+        summary = render_corpus(recipe, str(tmp_path / "ray"), executor=RayExecutor())
         assert summary.rendered_shards == 3
         del progress, render_module
     finally:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import gzip
 import io
 import tarfile
+import tracemalloc
+import zlib
 
 import pytest
 
-from synthgen.corpus.tar import ShardWriter, iter_tar_samples
+from synthgen.corpus import tar as tar_module
+from synthgen.corpus.tar import MAX_MEMBER_BYTES_ENV, ShardWriter, iter_tar_samples
 from synthgen.errors import CorpusError
+from tests.test_integrity import bomb_header
 
 
 def _tar(members: list[tuple[str, bytes]], fmt: int = tarfile.PAX_FORMAT, mtime: float = 1.5e9) -> bytes:
@@ -110,5 +114,91 @@ def test_a_pax_size_that_is_not_a_byte_count_is_damage(size: bytes):
     member.size = 2
     data = header.tobuf(tarfile.USTAR_FORMAT) + pax + b"\0" * (-len(pax) % 512)
     data += member.tobuf(tarfile.USTAR_FORMAT) + b"{}" + b"\0" * 510 + b"\0" * 1024
+    with pytest.raises(CorpusError, match="a pax header gives the size"):
+        list(iter_tar_samples(io.BytesIO(data)))
+
+
+# -- bounds: what a tar announces never decides what is allocated (issue 19, S5) ----------------------
+
+
+def _peak_bytes(read) -> int:
+    """The most memory Python allocated while `read()` ran (tracemalloc counts bytes objects)."""
+    tracemalloc.start()
+    try:
+        read()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+@pytest.mark.parametrize("size", [1_500_000_000, 2**80], ids=["octal-1.5GB", "base256-2**80"])
+def test_a_member_over_the_limit_is_refused_before_it_is_read(size: int):
+    bomb = bomb_header("000000000000.jpg", size) + b"\0" * 2048
+
+    def read() -> None:
+        with pytest.raises(CorpusError, match=r"^shard-000007.tar: damaged tar: member '000000000000.jpg' announces "):
+            list(iter_tar_samples(io.BytesIO(bomb), where="shard-000007.tar"))
+
+    assert _peak_bytes(read) < 1 << 20
+
+
+def test_a_gzip_bomb_is_refused_at_its_header():
+    # 1.5 GB announced; 16 MiB of zeros behind the header, compressed in chunks (16 KiB of gzip).
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [packer.compress(bomb_header("000000000000.jpg", 1_500_000_000))]
+    parts += [packer.compress(bytes(1 << 20)) for _ in range(16)]
+    bomb = b"".join(parts) + packer.flush()
+    assert len(bomb) < 1 << 16
+
+    def read() -> None:
+        with pytest.raises(CorpusError, match="announces 1,500,000,000 bytes, over the limit of 268,435,456"):
+            list(iter_tar_samples(io.BytesIO(bomb)))
+
+    assert _peak_bytes(read) < 4 << 20
+
+
+def test_a_member_larger_than_what_is_left_of_the_file_is_refused():
+    cut = bomb_header("000000000000.jpg", 1 << 20) + b"\xff" * 4096
+    with pytest.raises(CorpusError, match=r"cut short: member '000000000000.jpg' announces 1,048,576 bytes, 4,096 are"):
+        list(iter_tar_samples(io.BytesIO(cut)))
+
+
+def test_the_limit_is_set_by_the_environment_or_the_caller(monkeypatch: pytest.MonkeyPatch):
+    tar = _tar([("000000000000.jpg", b"x" * 2000), ("000000000001.jpg", b"y")])
+    monkeypatch.setenv(MAX_MEMBER_BYTES_ENV, "1000")
+    with pytest.raises(CorpusError, match="announces 2,000 bytes, over the limit of 1,000 .SYNTHGEN_MAX_MEMBER_BYTES"):
+        list(iter_tar_samples(io.BytesIO(tar)))
+    assert len(list(iter_tar_samples(io.BytesIO(tar), max_member_bytes=2000))) == 2
+    monkeypatch.setenv(MAX_MEMBER_BYTES_ENV, "lots")
+    with pytest.raises(CorpusError, match="^SYNTHGEN_MAX_MEMBER_BYTES='lots': expected a positive number of bytes"):
+        list(iter_tar_samples(io.BytesIO(tar)))
+
+
+def test_a_sample_is_bounded_as_a_whole():
+    fields = [(f"000000000000.view{n}.jpg", b"v" * 600) for n in range(1, 5)]
+    with pytest.raises(CorpusError, match="sample 000000000000 holds over 2,000 bytes by member '000000000000.view4"):
+        list(iter_tar_samples(io.BytesIO(_tar(fields)), max_member_bytes=2000))
+
+
+@pytest.mark.parametrize("error", [MemoryError, OverflowError])
+def test_memory_and_overflow_errors_name_the_shard_and_the_member(monkeypatch: pytest.MonkeyPatch, error: type):
+    def fail(stream, size):
+        raise error()
+
+    monkeypatch.setattr(tar_module, "_read_exact", fail)
+    with pytest.raises(CorpusError, match="^s.tar: damaged tar: member '000000000000.jpg' of 14 bytes cannot be read"):
+        list(iter_tar_samples(io.BytesIO(_tar(MEMBERS[:1], tarfile.USTAR_FORMAT)), where="s.tar"))
+
+
+def test_a_pax_size_of_thousands_of_digits_is_damage():
+    record = b" size=" + b"9" * 5000 + b"\n"
+    pax = str(len(record) + 4).encode() + record
+    header = tarfile.TarInfo("././@PaxHeader")
+    header.type = tarfile.XHDTYPE
+    header.size = len(pax)
+    member = tarfile.TarInfo("000000000000.json")  # the member the pax size would apply to
+    data = header.tobuf(tarfile.USTAR_FORMAT) + pax + b"\0" * (-len(pax) % 512)
+    data += member.tobuf(tarfile.USTAR_FORMAT) + b"\0" * 1024
     with pytest.raises(CorpusError, match="a pax header gives the size"):
         list(iter_tar_samples(io.BytesIO(data)))

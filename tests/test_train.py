@@ -63,7 +63,7 @@ def test_each_method_lowers_the_loss(shader_corpus: Path, tmp_path: Path, method
     # Without augmentation the positives are the stored views (two renders of a program), so 16
     # steps show learning through the noise of so small a batch.
     config = config_for(shader_corpus, *METHOD_SETTINGS[method], "augment.preset=none", method=method, epochs=4)
-    summary = train(config, tmp_path / "run", progress=False)
+    summary = train(config, tmp_path / "run")
     assert summary.finished and summary.steps == 16
     values = losses(tmp_path / "run")
     assert len(values) == 16
@@ -75,7 +75,7 @@ def test_each_method_lowers_the_loss(shader_corpus: Path, tmp_path: Path, method
 def test_the_run_folder_holds_config_metrics_checkpoints_and_backbone(shader_corpus: Path, tmp_path: Path):
     run = tmp_path / "run"
     config = config_for(shader_corpus, "checkpoint.every_epochs=2", epochs=3)
-    train(config, run, progress=False)
+    train(config, run)
     names = sorted(p.name for p in (run / "checkpoints").iterdir())
     assert names == ["epoch-0002.pt", "epoch-0003.pt", "last.pt"]
     assert load_train_config(run / "config.yaml") == config  # the saved config repeats the run
@@ -92,10 +92,10 @@ def test_the_run_folder_holds_config_metrics_checkpoints_and_backbone(shader_cor
 @pytest.mark.parametrize("method", ["simclr", "mocov2"])
 def test_a_resumed_run_takes_the_same_steps_as_an_uninterrupted_one(shader_corpus: Path, tmp_path: Path, method: str):
     config = config_for(shader_corpus, *METHOD_SETTINGS[method], method=method, epochs=2)
-    train(config, tmp_path / "whole", progress=False)
-    stopped = train(config, tmp_path / "parts", stop_after=3, progress=False)  # mid-epoch
+    train(config, tmp_path / "whole")
+    stopped = train(config, tmp_path / "parts", stop_after=3)  # mid-epoch
     assert not stopped.finished and stopped.steps == 3
-    train(config, tmp_path / "parts", resume=True, progress=False)
+    train(config, tmp_path / "parts", resume=True)
     assert losses(tmp_path / "parts") == losses(tmp_path / "whole")
     whole, _ = read_backbone(tmp_path / "whole" / "backbone.safetensors")
     parts, _ = read_backbone(tmp_path / "parts" / "backbone.safetensors")
@@ -106,12 +106,12 @@ def test_a_resumed_run_takes_the_same_steps_as_an_uninterrupted_one(shader_corpu
 def test_resume_refuses_a_changed_configuration_and_a_fresh_run_refuses_an_old_one(shader_corpus: Path, tmp_path: Path):
     run = tmp_path / "run"
     with pytest.raises(Exception, match="nothing to resume"):
-        train(config_for(shader_corpus), run, resume=True, progress=False)
-    train(config_for(shader_corpus), run, stop_after=1, progress=False)
+        train(config_for(shader_corpus), run, resume=True)
+    train(config_for(shader_corpus), run, stop_after=1)
     with pytest.raises(Exception, match="a run is already here"):
-        train(config_for(shader_corpus), run, progress=False)
+        train(config_for(shader_corpus), run)
     with pytest.raises(ConfigError, match=r"optim.lr: 0.002 then, 0.01 now"):
-        train(config_for(shader_corpus, "optim.lr=0.01"), run, resume=True, progress=False)
+        train(config_for(shader_corpus, "optim.lr=0.01"), run, resume=True)
 
 
 def _corpus_without(tmp_path: Path, source: Path, drop: set[str]) -> Path:
@@ -151,17 +151,17 @@ def test_training_reports_each_step_and_returns_the_summary_it_writes(shader_cor
 def test_a_corpus_without_what_the_method_needs_is_refused_before_training(shader_corpus: Path, tmp_path: Path):
     no_labels = _corpus_without(tmp_path, shader_corpus, {"cls", "view1.png"})
     with pytest.raises(DataError, match=r"method supcon needs a `cls` label"):
-        train(config_for(no_labels, method="supcon"), tmp_path / "a", progress=False)
+        train(config_for(no_labels, method="supcon"), tmp_path / "a")
     with pytest.raises(DataError, match=r"multipos needs at least 2 stored views per sample and this corpus has 1"):
-        train(config_for(no_labels, method="multipos"), tmp_path / "b", progress=False)
+        train(config_for(no_labels, method="multipos"), tmp_path / "b")
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
     with pytest.raises(ConfigError, match="mixing samples of different classes"):
-        train(config_for(shader_corpus, "augment.mixup.k=2", method="supcon"), tmp_path / "c", progress=False)
+        train(config_for(shader_corpus, "augment.mixup.k=2", method="supcon"), tmp_path / "c")
 
 
 @pytest.mark.slow
 def test_mixup_trains(shader_corpus: Path, tmp_path: Path):
-    summary = train(config_for(shader_corpus, "augment.mixup.k=6", epochs=1), tmp_path / "run", progress=False)
+    summary = train(config_for(shader_corpus, "augment.mixup.k=6", epochs=1), tmp_path / "run")
     assert summary.finished and summary.final_loss > 0
 
 
@@ -284,7 +284,7 @@ def test_the_metrics_say_how_much_of_the_time_training_waited_for_data(
     from synthgen.train import data
 
     config = config_for(shader_corpus, epochs=1)
-    fed = train(config, tmp_path / "fed", progress=False)
+    fed = train(config, tmp_path / "fed")
     real = data.to_example
 
     def slow(*args):
@@ -292,7 +292,8 @@ def test_the_metrics_say_how_much_of_the_time_training_waited_for_data(
         return real(*args)
 
     monkeypatch.setattr(data, "to_example", slow)
-    starved = train(config, tmp_path / "starved", progress=False)
+    starved = train(config, tmp_path / "starved")
     records = [json.loads(line) for line in (tmp_path / "starved" / "metrics.jsonl").read_text().splitlines()]
-    assert all(record["data_wait"] > 0.5 for record in records), records
-    assert 0 <= fed["data_wait"] < starved["data_wait"] <= 1
+    # Per step, the wait varies (a batch the loader prefetched costs none): the run's share says it.
+    assert all(0 <= record["data_wait"] <= 1 for record in records), records
+    assert 0 <= fed.data_wait < starved.data_wait <= 1 and starved.data_wait > 0.5, (fed, starved)

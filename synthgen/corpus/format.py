@@ -235,6 +235,8 @@ def _load(data: bytes | str | Mapping[str, Any], where: str) -> Any:
         return json.loads(data)
     except ValueError as err:  # JSONDecodeError, and UnicodeDecodeError for bytes that are not UTF-8
         raise CorpusError(f"{where}: not valid JSON ({err})") from None
+    except RecursionError:  # nesting deeper than the parser's stack: no manifest looks like that
+        raise CorpusError(f"{where}: not valid JSON (nested too deep)") from None
 
 
 # -- the sidecar ------------------------------------------------------------------------------------

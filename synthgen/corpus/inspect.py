@@ -4,6 +4,7 @@ statistics) and the contact sheet of `synthgen preview`."""
 from __future__ import annotations
 
 import json
+import logging
 import math
 from typing import Any
 
@@ -15,8 +16,12 @@ from synthgen.corpus.format import IMAGE_FORMATS, image_fields
 from synthgen.corpus.read import Corpus
 from synthgen.errors import CorpusError
 
+logger = logging.getLogger(__name__)
+
 # An image whose pixel standard deviation (0..255) is below this counts as near-constant.
 NEAR_CONSTANT_STD = 2.0
+# Undecodable samples named one by one in the log; the rest are counted.
+NAMED_BAD_SAMPLES = 5
 
 
 def sample_images(sample: dict[str, Any]) -> list[np.ndarray]:
@@ -25,6 +30,20 @@ def sample_images(sample: dict[str, Any]) -> list[np.ndarray]:
     if not fields:
         raise CorpusError(f"sample {sample['__key__']}: no image field ({', '.join(IMAGE_FORMATS)})")
     return [decode_image(sample[name]) for name in fields]
+
+
+def _decoded(shard: str, sample: dict[str, Any], bad: list[str]) -> list[np.ndarray] | None:
+    """A sample's views, or None for one that does not decode: it is named (shard and key) in the
+    log and in `bad`, and the reader goes on: one bad image costs itself, not the report."""
+    try:
+        return sample_images(sample)
+    except Exception as err:  # Pillow raises many types for bad bytes; CorpusError for no image
+        key = sample["__key__"]
+        problem = f"{shard}: sample {key}: {str(err).removeprefix(f'sample {key}: ')}"
+        bad.append(problem)
+        if len(bad) <= NAMED_BAD_SAMPLES:
+            logger.warning("skipping an undecodable sample: %s", problem)
+        return None
 
 
 def inspect_corpus(
@@ -40,10 +59,17 @@ def inspect_corpus(
     views = 0
     size = (0, 0)
     first_meta: dict[str, Any] = {}
-    for sample in corpus.samples(max_samples):
+    bad: list[str] = []
+    for shard, sample in corpus.located_samples(max_samples):
         if not first_meta and "json" in sample:
-            first_meta = json.loads(sample["json"])
-        images = sample_images(sample)
+            try:
+                meta = json.loads(sample["json"])
+                first_meta = meta if isinstance(meta, dict) else {}
+            except (ValueError, RecursionError):
+                pass  # the recipe's name is also in the manifest; verify names a bad json
+        images = _decoded(shard, sample, bad)
+        if images is None:
+            continue
         views = max(views, len(images))
         for image in images:
             values = image.reshape(-1, 3).astype(np.float64)
@@ -80,6 +106,8 @@ def inspect_corpus(
             "std": [round(float(v), 2) for v in std],
             "near_constant_fraction": near_constant / max(decoded, 1),
             "near_constant_std": NEAR_CONSTANT_STD,
+            "undecodable": len(bad),
+            "first_undecodable": bad[0] if bad else None,
         },
     }
 
@@ -87,8 +115,14 @@ def inspect_corpus(
 def write_preview(
     url: str, out_path: str, count: int = 64, thumb: int = 128, storage_options: dict[str, Any] | None = None
 ) -> int:
-    """A contact sheet PNG of the first `count` samples: each sample's views side by side in a row."""
-    groups = [sample_images(sample) for sample in Corpus(url, storage_options).samples(count)]
+    """A contact sheet PNG of the first `count` samples: each sample's views side by side in a row.
+    A sample that does not decode is named in the log and left out; returns how many are shown."""
+    bad: list[str] = []
+    found = (_decoded(shard, sample, bad) for shard, sample in Corpus(url, storage_options).located_samples(count))
+    groups = [images for images in found if images is not None]
+    if not groups:
+        first = f" (the first: {bad[0]})" if bad else ""
+        raise CorpusError(f"{url}: none of the first {count} samples decodes{first}")
     views = max(len(g) for g in groups)
     height, width = groups[0][0].shape[:2]
     scale = min(1.0, thumb / max(height, width))

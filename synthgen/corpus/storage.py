@@ -17,6 +17,7 @@ import contextlib
 import errno
 import hashlib
 import importlib
+import logging
 import os
 import posixpath
 import tempfile
@@ -29,20 +30,34 @@ from typing import IO, Any, TypeVar
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from synthgen.errors import CorpusError, StorageError
+from synthgen.errors import CorpusError, StorageError, SynthgenError
 from synthgen.faults import failpoint
 
+logger = logging.getLogger(__name__)
+
+# Half-written files: `.synthgen-tmp-<run id>-<random>-<name>`, so that a run can tell its own.
 TEMP_PREFIX = ".synthgen-tmp-"
 # Seconds to wait before each retry of a transient store error (then give up).
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 _T = TypeVar("_T")
 
 
-class Destination:
-    """A corpus folder. Names are flat (no subfolders): `shard-000000.tar`, `manifest.json`."""
+def new_run_id() -> str:
+    """A run's id: it names the run's temporaries and owns the destination's lock."""
+    return uuid.uuid4().hex[:12]
 
-    def __init__(self, url: str | os.PathLike[str], storage_options: dict[str, Any] | None = None) -> None:
+
+class Destination:
+    """A corpus folder. Names are flat (no subfolders): `shard-000000.tar`, `manifest.json`.
+
+    `run_id` names the temporaries written through this object (the workers of one render pass
+    their driver's, so that the run can tell its own half-written files from another run's)."""
+
+    def __init__(
+        self, url: str | os.PathLike[str], storage_options: dict[str, Any] | None = None, run_id: str | None = None
+    ) -> None:
         self.url = str(url)
+        self.run_id = run_id or new_run_id()
         self.storage_options = dict(storage_options or {})
         try:
             self.fs, self.root = fsspec.core.url_to_fs(self.url, **self.storage_options)
@@ -69,6 +84,15 @@ class Destination:
         if self.retrying("check", lambda: self.fs.isfile(self.root)):
             raise CorpusError(f"{self.url}: destination is a file, not a folder")
 
+    def check_not_current_folder(self) -> None:
+        """Refuse the folder the command runs in (`--out ""`, `--out .`): a corpus there mixes with
+        the user's own files, and --overwrite would work among them."""
+        if self.is_local and (not self.url.strip() or os.path.realpath(self.root) == os.path.realpath(os.getcwd())):
+            raise CorpusError(
+                f"--out {self.url!r}: that is the current folder; name a folder of its own for the corpus "
+                "(e.g. --out out/NAME)"
+            )
+
     def exists(self, name: str) -> bool:
         return self.retrying(f"look up {name}", lambda: self.fs.exists(self.path(name)))
 
@@ -85,6 +109,18 @@ class Destination:
 
     def read_bytes(self, name: str) -> bytes:
         return self.retrying(f"read {name}", lambda: self.fs.cat_file(self.path(name)))
+
+    def sha256(self, name: str) -> str:
+        """The sha256 of file `name`, streamed (a shard is never held in memory whole)."""
+
+        def digest() -> str:
+            hasher = hashlib.sha256()
+            with self.fs.open(self.path(name), "rb") as source:
+                while chunk := source.read(1 << 22):
+                    hasher.update(chunk)
+            return hasher.hexdigest()
+
+        return self.retrying(f"read {name}", digest)
 
     def open(self, name: str) -> IO[bytes]:
         return self.retrying(f"open {name}", lambda: self.fs.open(self.path(name), "rb"))
@@ -111,13 +147,28 @@ class Destination:
         with contextlib.suppress(CorpusError):
             self.retrying(f"remove {name}", lambda: self.fs.rm_file(self.path(name)))
 
-    def remove_temporaries(self) -> None:
-        """Delete what an interrupted render left half-written (local folders only: elsewhere
-        temporaries are staged on the local disk, never in the destination)."""
-        if self.is_local:
-            for name in self.listdir():
-                if name.startswith(TEMP_PREFIX):
-                    self.remove(name)
+    def remove_temporaries(self, *, all_runs: bool = True) -> None:
+        """Delete half-written files (local folders only: elsewhere temporaries are staged on the
+        local disk, never in the destination): this run's, or with `all_runs` every run's, which
+        only the holder of the destination's lock may do (no other run can be writing then).
+
+        Never raises: it runs while an error unwinds, and must not replace it (a folder gone
+        read-only fails here too); what it cannot remove the next run removes."""
+        if not self.is_local:
+            return
+        prefix = TEMP_PREFIX if all_runs else f"{TEMP_PREFIX}{self.run_id}-"
+        try:
+            names = [name for name in self.listdir() if name.startswith(prefix)]
+        except SynthgenError as err:
+            logger.debug("%s: temporaries not removed: %s", self.url, err)
+            return
+        for name in names:
+            try:
+                os.unlink(self.path(name))
+            except FileNotFoundError:
+                pass
+            except OSError as err:
+                logger.debug("%s: %s not removed: %s", self.url, name, _describe(err))
 
     def write_bytes(self, name: str, data: bytes) -> None:
         """Write a small file atomically."""
@@ -131,7 +182,7 @@ class Destination:
             with self._local_staging(name) as out:
                 yield out
             return
-        with tempfile.NamedTemporaryFile(prefix=TEMP_PREFIX, suffix=f"-{name}") as out:
+        with tempfile.NamedTemporaryFile(prefix=f"{TEMP_PREFIX}{self.run_id}-", suffix=f"-{name}") as out:
             yield out
             out.flush()
             self.upload(out.name, name)
@@ -142,7 +193,7 @@ class Destination:
             os.makedirs(self.root, exist_ok=True)
         except OSError as err:
             raise StorageError(f"{self.url}: cannot create destination: {_describe(err)}") from None
-        temp = Path(self.path(f"{TEMP_PREFIX}{uuid.uuid4().hex[:12]}-{name}"))
+        temp = Path(self.path(f"{TEMP_PREFIX}{self.run_id}-{uuid.uuid4().hex[:8]}-{name}"))
         try:
             with open(temp, "wb") as out:
                 yield out
@@ -159,7 +210,12 @@ class Destination:
                 ) from None
             raise StorageError(f"{self.url}: cannot write {name}: {_describe(err)}") from None
         finally:
-            temp.unlink(missing_ok=True)
+            # Cleanup never replaces the error that is unwinding (on a read-only filesystem the
+            # unlink fails too); a temporary left behind is removed by the next run.
+            try:
+                temp.unlink(missing_ok=True)
+            except OSError as err:
+                logger.debug("%s: %s not removed: %s", self.url, temp.name, _describe(err))
 
     def upload(self, local_path: str | os.PathLike[str], name: str, md5: str | None = None) -> None:
         """Upload a local file as `name` and check that the store holds it whole (`md5`: the
@@ -263,6 +319,9 @@ def _describe(err: BaseException) -> str:
     """An exception as one short line (no tracebacks, no request dumps)."""
     text = " ".join(str(err).split()) or type(err).__name__
     return text if len(text) <= 300 else text[:297] + "..."
+
+
+describe_error = _describe
 
 
 def _fsync_folder(path: str) -> None:

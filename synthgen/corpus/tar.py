@@ -11,7 +11,9 @@ import gzip
 import hashlib
 import io
 import lzma
+import os
 import re
+import stat
 import tarfile
 import zlib
 from collections.abc import Iterator, Mapping
@@ -23,6 +25,13 @@ from synthgen.faults import failpoint
 # 2020-01-01T00:00:00Z: a fixed, plausible member mtime (tar tools warn on 0).
 MEMBER_MTIME = 1577836800
 BLOCK_SIZE = tarfile.BLOCKSIZE
+
+# The most bytes one member, or one sample's members together, may hold: the reader refuses more
+# rather than allocate it (a 1.5 MB gzip "tar" can announce a 1.5 GB member). The environment
+# variable overrides it for every reader (verify, inspect, preview, train, eval); callers of
+# iter_tar_samples may also pass max_member_bytes.
+MAX_MEMBER_BYTES = 256 << 20
+MAX_MEMBER_BYTES_ENV = "SYNTHGEN_MAX_MEMBER_BYTES"
 
 # Keys are digits; fields are dotted lowercase words (jpg, view1.jpg, json, cls, txt).
 _MEMBER_NAME = re.compile(r"^(?P<key>[0-9A-Za-z_-]+)\.(?P<field>[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)$")
@@ -89,6 +98,69 @@ def _zeros(n: int) -> bytes:
     return b"\0" * n
 
 
+class HashingReader(io.RawIOBase):
+    """Reads from `source` while counting and hashing (sha256) every byte read: a shard is checked
+    against its recorded sha256 as it streams, without a second read."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self.source = source
+        self.sha256 = hashlib.sha256()
+        self.nbytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.source.read(len(buffer))
+        self.sha256.update(data)
+        self.nbytes += len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+    @property
+    def size(self) -> int | None:
+        """The size of the file being read, when it can be known (what the tar reader bounds by)."""
+        return stream_size(self.source)
+
+    def read_to_end(self) -> None:
+        """Read (and hash) what the tar reader left: the padding after the end-of-archive blocks."""
+        while self.read(1 << 20):
+            pass
+
+
+def stream_size(fileobj: IO[bytes]) -> int | None:
+    """The total size of the file behind `fileobj`, or None when it cannot be known cheaply."""
+    size = getattr(fileobj, "size", None)  # fsspec files, HashingReader
+    if type(size) is int:
+        return size
+    try:
+        found = os.fstat(fileobj.fileno())
+        if stat.S_ISREG(found.st_mode):  # a pipe's or a socket's size is not what is left to read
+            return found.st_size
+        return None
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        pass
+    try:
+        if fileobj.seekable():
+            here = fileobj.tell()
+            end = fileobj.seek(0, io.SEEK_END)
+            fileobj.seek(here)
+            return int(end)
+    except (AttributeError, OSError, ValueError):
+        pass
+    return None
+
+
+def member_limit() -> int:
+    """The member size limit: MAX_MEMBER_BYTES, or the environment's SYNTHGEN_MAX_MEMBER_BYTES."""
+    text = os.environ.get(MAX_MEMBER_BYTES_ENV, "").strip()
+    if not text:
+        return MAX_MEMBER_BYTES
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise CorpusError(f"{MAX_MEMBER_BYTES_ENV}={text[:30]!r}: expected a positive number of bytes")
+    return int(text)
+
+
 class _DamagedTar(Exception):
     """What is wrong with a tar stream; iter_tar_samples names the shard."""
 
@@ -115,7 +187,8 @@ def _number(field: bytes) -> int:
 
 
 def _pax_size(text: str) -> int:
-    if not text.isascii() or not text.isdigit():
+    # 20 digits exceed any real size; more would only make int() slow or refuse (4300 digits).
+    if not text.isascii() or not text.isdigit() or len(text) > 20:
         raise _DamagedTar(f"a pax header gives the size {text[:20]!r}, not a byte count")
     return int(text)
 
@@ -139,28 +212,54 @@ def _pax_records(data: bytes) -> dict[str, str]:
     return records
 
 
-def iter_tar_members(stream: IO[bytes]) -> Iterator[tuple[str, bytes]]:
+def iter_tar_members(
+    stream: IO[bytes], max_member: int | None = None, remaining: int | None = None
+) -> Iterator[tuple[str, bytes]]:
     """(name, data) of each member of an uncompressed tar stream, in order, read strictly.
 
     ustar, GNU and pax tars (what tarfile, GNU tar and webdataset write) are read here directly:
     tarfile's general machinery costs more per member than decoding a small image. Checksums are
     checked, and so is the end-of-archive block: a file cut short at a block boundary is damaged,
     not a shorter shard. Only regular files are members; anything else (links, folders, devices)
-    raises, as does a cut or garbled file.
+    raises, as does a cut or garbled file. A member whose header announces more than `max_member`
+    bytes (default: member_limit()), or more than the `remaining` bytes of the file (when the
+    caller knows them), is refused before anything is allocated for it.
     """
+    limit = member_limit() if max_member is None else max_member
     long_name: str | None = None
     pax: dict[str, str] = {}
     while True:
         header = stream.read(BLOCK_SIZE)
         if len(header) < BLOCK_SIZE:
             raise _DamagedTar("the file is cut short (no end-of-archive block)")
+        if remaining is not None:
+            remaining -= BLOCK_SIZE
         if not any(header):
             return
         _check_checksum(header)
         kind = header[156:157]
         size = _pax_size(pax["size"]) if "size" in pax else _number(header[124:136])
-        data = _read_exact(stream, size)
+        # The name this header gives its member (for pax, GNU long-name and global headers, their
+        # own placeholder name): what a refusal names.
+        own = kind in (b"x", b"g", b"L")
+        name = _header_name(header) if own else pax.get("path") or long_name or _header_name(header)
+        if size > limit:
+            raise _DamagedTar(
+                f"member {name!r} announces {size:,} bytes, over the limit of {limit:,} "
+                f"({MAX_MEMBER_BYTES_ENV} sets it)"
+            )
         padding = -size % BLOCK_SIZE
+        if remaining is not None:
+            if size + padding > remaining:
+                raise _DamagedTar(
+                    f"the file is cut short: member {name!r} announces {size:,} bytes, "
+                    f"{max(remaining, 0):,} are left in the file"
+                )
+            remaining -= size + padding
+        try:
+            data = _read_exact(stream, size)
+        except (MemoryError, OverflowError) as err:
+            raise _DamagedTar(f"member {name!r} of {size:,} bytes cannot be read ({type(err).__name__})") from None
         if padding:
             _read_exact(stream, padding)
         if kind == b"x":  # pax: applies to the next member
@@ -171,7 +270,6 @@ def iter_tar_members(stream: IO[bytes]) -> Iterator[tuple[str, bytes]]:
         if kind == b"L":  # GNU long name of the next member
             long_name = data.split(b"\0", 1)[0].decode("utf-8", "replace")
             continue
-        name = pax.get("path") or long_name or _header_name(header)
         pax, long_name = {}, None
         if kind not in (b"0", b"\0", b"7"):  # 7: contiguous file, a regular file elsewhere
             raise _DamagedTar(f"member {name!r} is not a regular file")
@@ -201,17 +299,17 @@ def _header_name(header: bytes) -> str:
     return name.decode("utf-8", "replace")
 
 
-def _uncompressed(fileobj: IO[bytes]) -> IO[bytes]:
-    """`fileobj`, decompressed when it is a .tar.gz, .tar.bz2 or .tar.xz."""
+def _uncompressed(fileobj: IO[bytes]) -> tuple[IO[bytes], bool]:
+    """`fileobj`, decompressed when it is a .tar.gz, .tar.bz2 or .tar.xz; and whether it was plain."""
     head = fileobj.read(6)
     whole = io.BufferedReader(_Prefixed(head, fileobj), buffer_size=1 << 16)
     if head.startswith(b"\x1f\x8b"):
-        return gzip.GzipFile(fileobj=whole)  # type: ignore[return-value]
+        return gzip.GzipFile(fileobj=whole), False  # type: ignore[return-value]
     if head.startswith(b"BZh"):
-        return bz2.BZ2File(whole)  # type: ignore[return-value]
+        return bz2.BZ2File(whole), False  # type: ignore[return-value]
     if head.startswith(b"\xfd7zXZ\x00"):
-        return lzma.LZMAFile(whole)  # type: ignore[return-value]
-    return whole
+        return lzma.LZMAFile(whole), False  # type: ignore[return-value]
+    return whole, True
 
 
 class _Prefixed(io.RawIOBase):
@@ -235,30 +333,55 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-def iter_tar_samples(fileobj: IO[bytes], where: str = "shard") -> Iterator[dict[str, Any]]:
+def iter_tar_samples(
+    fileobj: IO[bytes], where: str = "shard", max_member_bytes: int | None = None
+) -> Iterator[dict[str, Any]]:
     """Group a shard's members into samples; refuses unsafe or malformed member names.
 
     Each sample is `{"__key__": key, field: bytes, ...}`. Raises CorpusError naming `where`
-    and the member for anything that is not a plain, flat `key.field` file, and for a shard that
-    is damaged or was cut short.
+    and the member for anything that is not a plain, flat `key.field` file, for a shard that
+    is damaged or was cut short, and for a member, or a sample's members together, over
+    `max_member_bytes` (default: MAX_MEMBER_BYTES, or SYNTHGEN_MAX_MEMBER_BYTES): memory stays
+    bounded whatever the file announces.
     """
+    limit = member_limit() if max_member_bytes is None else max_member_bytes
     current: dict[str, Any] | None = None
+    current_bytes = 0
+    name = ""
+    total = stream_size(fileobj)
+    # Bytes of the file left to read, when known: only a plain tar's sizes can be checked against it.
+    remaining = None if total is None else total - _position(fileobj)
     try:
-        for name, data in iter_tar_members(_uncompressed(fileobj)):
+        stream, plain = _uncompressed(fileobj)
+        for name, data in iter_tar_members(stream, limit, remaining if plain else None):
             match = _MEMBER_NAME.match(name)
             if match is None:
                 raise CorpusError(f"{where}: unsafe or malformed member name {name!r}")
             key, field_name = match["key"], match["field"]
             if current is not None and current["__key__"] != key:
                 yield current
-                current = None
+                current, current_bytes = None, 0
             if current is None:
                 current = {"__key__": key}
             if field_name in current:
                 raise CorpusError(f"{where}: duplicate member {name!r}")
+            current_bytes += len(data)
+            if current_bytes > limit:
+                raise CorpusError(
+                    f"{where}: sample {key} holds over {limit:,} bytes by member {name!r} "
+                    f"({MAX_MEMBER_BYTES_ENV} sets it)"
+                )
             current[field_name] = data
     except (_DamagedTar, OSError, EOFError, zlib.error, lzma.LZMAError) as err:
         raise CorpusError(f"{where}: damaged tar: {err}") from None
+    except (MemoryError, OverflowError) as err:  # e.g. while decompressing: never a traceback
+        raise CorpusError(f"{where}: damaged tar: cannot read after member {name!r} ({type(err).__name__})") from None
     if current is not None:
         yield current
 
+
+def _position(fileobj: IO[bytes]) -> int:
+    try:
+        return int(fileobj.tell())
+    except (AttributeError, OSError, ValueError):
+        return 0

@@ -3,11 +3,9 @@ checked; and `--repair`, which uncommits the damaged shards so that a render red
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
 from synthgen.corpus.encode import decode_image
 from synthgen.corpus.format import (
@@ -21,7 +19,7 @@ from synthgen.corpus.format import (
 )
 from synthgen.corpus.read import Corpus
 from synthgen.corpus.storage import Destination
-from synthgen.corpus.tar import iter_tar_samples
+from synthgen.corpus.tar import HashingReader, iter_tar_samples
 from synthgen.errors import CorpusError
 from synthgen.progress import ProgressCallback, ProgressReporter
 
@@ -57,6 +55,23 @@ class VerifyReport:
         """How many files (shards, the manifest) have problems."""
         return len({problem.shard for problem in self.problems})
 
+    def lines(self, every: bool = False) -> list[str]:
+        """What `verify` prints about the problems: one line per damaged file, with its count of
+        problems and the first of them (a swapped shard has one per sample), or, with `every`,
+        every problem on its own line."""
+        if every:
+            return [problem.line() for problem in self.problems]
+        by_file: dict[str, list[Problem]] = {}
+        for problem in self.problems:
+            by_file.setdefault(problem.shard, []).append(problem)
+        lines = []
+        for name, found in by_file.items():
+            first = found[0].line()
+            if len(found) > 1:
+                first = f"{name}: {len(found)} problems, the first: {first[len(name) + 2 :]}"
+            lines.append(first)
+        return lines
+
 
 def verify_corpus(
     url: str,
@@ -75,47 +90,53 @@ def verify_corpus(
         missing = Problem(MANIFEST_NAME, "missing: the corpus is incomplete (run the render again to finish it)")
         return VerifyReport(url, 0, 0, [missing])
     fmt = manifest.image_format
-    expected_fields = {*(view_field(v, fmt) for v in range(manifest.views)), "json"}
+    expected = _Expected(
+        {*(view_field(v, fmt) for v in range(manifest.views)), "json"}, manifest.image_size, manifest.recipe_sha256
+    )
     problems: list[Problem] = []
     samples = 0
     first = 0
     reporter = ProgressReporter(on_progress, "verify", "shard", len(manifest.shardlist))
     for entry in manifest.shardlist:
-        samples += _verify_shard(corpus, entry, first, expected_fields, manifest.image_size, decode, problems)
+        samples += _verify_shard(corpus, entry, first, expected, decode, problems)
         first += entry.nsamples
         reporter(1)
     return VerifyReport(url, len(corpus.shards), samples, problems)
 
 
+@dataclass(frozen=True)
+class _Expected:
+    """What every sample of the corpus must be, from its manifest."""
+
+    fields: set[str]
+    size: tuple[int, int] | None
+    recipe_sha256: str
+
+
 def _verify_shard(
-    corpus: Corpus,
-    entry: ShardEntry,
-    first: int,
-    expected_fields: set[str],
-    size: tuple[int, int] | None,
-    decode: bool,
-    problems: list[Problem],
+    corpus: Corpus, entry: ShardEntry, first: int, expected: _Expected, decode: bool, problems: list[Problem]
 ) -> int:
     name = entry.url
     info = corpus.dest.info(name)
     if info is None:
         problems.append(Problem(name, "missing"))
         return 0
-    if int(info["size"]) != entry.filesize:
-        problems.append(Problem(name, f"size {info['size']} bytes, the manifest says {entry.filesize}"))
     count = 0
     with corpus.dest.open(name) as raw:
-        stream = _HashingReader(raw)
+        stream = HashingReader(raw)
         try:
             for count, sample in enumerate(iter_tar_samples(stream, where=name), 1):
                 index = first + count - 1
                 problems += [
-                    Problem(name, m, sample["__key__"])
-                    for m in _sample_problems(sample, index, expected_fields, size, decode)
+                    Problem(name, m, sample["__key__"]) for m in _sample_problems(sample, index, expected, decode)
                 ]
         except CorpusError as err:
             problems.append(Problem(name, str(err).removeprefix(f"{name}: ")))
         stream.read_to_end()
+    # After what the reader found: a shard's first problem is its cause (a refused member, a cut),
+    # the size, count and sha256 mismatches that follow from it come after.
+    if int(info["size"]) != entry.filesize:
+        problems.append(Problem(name, f"size {info['size']} bytes, the manifest says {entry.filesize}"))
     if count != entry.nsamples:
         problems.append(Problem(name, f"{count} samples, the manifest says {entry.nsamples}"))
     if stream.sha256.hexdigest() != entry.sha256:
@@ -123,10 +144,9 @@ def _verify_shard(
     return count
 
 
-def _sample_problems(
-    sample: dict[str, Any], index: int, fields: set[str], size: tuple[int, int] | None, decode: bool
-) -> list[str]:
+def _sample_problems(sample: dict[str, Any], index: int, expected: _Expected, decode: bool) -> list[str]:
     problems = []
+    fields, size = expected.fields, expected.size
     key = sample["__key__"]
     if key != sample_key(index):
         problems.append(f"key out of place (expected {sample_key(index)})")
@@ -138,8 +158,13 @@ def _sample_problems(
             meta = json.loads(sample["json"])
             if meta.get("index") != index or meta.get("key") != key:
                 problems.append(f"json names sample {meta.get('index')!r} (key {meta.get('key')!r})")
-        except (ValueError, AttributeError):
-            problems.append("json is not valid JSON")
+            # A sample of another recipe (a shard swapped in from another corpus) is not this corpus's.
+            theirs = meta.get("recipe_sha256")
+            if theirs != expected.recipe_sha256:
+                shown = f"recipe sha256 {theirs[:12]}" if isinstance(theirs, str) else "no recipe_sha256"
+                problems.append(f"json names {shown}, the manifest's recipe is {expected.recipe_sha256[:12]}")
+        except (ValueError, AttributeError, RecursionError):
+            problems.append("json is not a valid JSON object")
     if "cls" in sample and (problem := cls_problem(sample["cls"])) is not None:
         problems.append(problem)
     if decode:
@@ -163,24 +188,3 @@ def mark_for_rerender(url: str, problems: list[Problem], storage_options: dict[s
     for name in bad:
         dest.remove(sidecar_beside(name))
     return bad
-
-
-class _HashingReader(io.RawIOBase):
-    """Reads from `source` while computing the sha256 of every byte read."""
-
-    def __init__(self, source: IO[bytes]) -> None:
-        self.source = source
-        self.sha256 = hashlib.sha256()
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.source.read(len(buffer))
-        self.sha256.update(data)
-        buffer[: len(data)] = data
-        return len(data)
-
-    def read_to_end(self) -> None:
-        while self.read(1 << 20):
-            pass

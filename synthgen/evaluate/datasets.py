@@ -20,7 +20,7 @@ Drawn splits and subsets are stratified (per class) and depend only on `seed`, t
 file order, never on global random state. Each split keeps its samples in file order.
 
 `LabelledData.name` identifies the data for cache keys: the resolved location, a fingerprint of the
-files (sizes and modification times or ETags, or the manifest's shard checksums) and the options
+files (sizes and modification times or ETags, and the manifest's shard checksums) and the options
 that shape the arrays. `dataset_name` computes it without decoding any image.
 """
 
@@ -44,9 +44,8 @@ from webdataset.shardlists import expand_urls
 
 from synthgen.corpus.encode import decode_image
 from synthgen.corpus.format import MANIFEST_NAME, Manifest, image_format, parse_cls
-from synthgen.corpus.read import load_manifest
+from synthgen.corpus.read import checked_samples, load_manifest
 from synthgen.corpus.storage import Destination
-from synthgen.corpus.tar import iter_tar_samples
 from synthgen.errors import CorpusError
 
 SCHEMES = ("imagefolder", "wds", "idx")
@@ -495,24 +494,30 @@ class _Shards(_Source):
 
     def fingerprint(self) -> Any:
         classes = _classes_stamp(self.folder)
-        if self.manifest is not None:  # the shards' sha256, recorded when they were committed
-            return {"shardlist": [entry.to_dict() for entry in self.manifest.shardlist], "classes": classes}
+        # The files as found (sizes, times or ETags), and with a manifest the sha256 it records too:
+        # shards replaced under an unchanged manifest must not be served their old cached features.
+        listing = self.folder.infos() if self.manifest is not None else {}  # one request per corpus
         stamps = []
         for dest, name in self.shards:
-            info = dest.info(name)
+            info = (listing.get(name) if dest.root == self.folder.root else None) or dest.info(name)
             if info is None:
                 raise _missing(self.spec, f"no shard {dest.path(name)}")
             stamps.append([_location(dest), name, *_stamp(info)])
+        if self.manifest is not None:
+            return {"shardlist": [e.to_dict() for e in self.manifest.shardlist], "shards": stamps, "classes": classes}
         return {"shards": stamps, "classes": classes}
 
     def read(self) -> tuple[list[str], dict[str, _Items]]:
         encoded: list[tuple[bytes, str, str]] = []  # (image bytes, key, shard)
         labels: list[int] = []
-        for dest, name in self.shards:
+        # With a manifest, each shard is checked against it as it streams (size first, then sha256):
+        # eval reads everything before using any of it, so a mismatch refuses the dataset in one line.
+        entries = self.manifest.shardlist if self.manifest is not None else [None] * len(self.shards)
+        for (dest, name), entry in zip(self.shards, entries, strict=True):
             if not dest.exists(name):
                 raise _missing(self.spec, f"no shard {dest.path(name)}")
             with dest.open(name) as stream:
-                for sample in iter_tar_samples(stream, where=f"{self.spec}: shard {name}"):
+                for sample in checked_samples(stream, f"{self.spec}: shard {name}", entry):
                     encoded.append(self._image_field(sample, name))
                     labels.append(self._label(sample, name))
         if not labels:

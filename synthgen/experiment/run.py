@@ -35,7 +35,8 @@ from synthgen.evaluate.monitor import build_monitor
 from synthgen.evaluate.run import EvalReport, evaluate
 from synthgen.experiment.config import CorpusEntry, EvalSection, Experiment, ExperimentError, Protocol
 from synthgen.experiment.report import gap_closed, headline_metric, metrics_of, summarise, write_plots, write_tables
-from synthgen.progress import ProgressCallback, warn_if_bar_asked
+from synthgen.permissions import Permissions, check_code_allowed, granting, resolve_permissions
+from synthgen.progress import ProgressCallback
 from synthgen.realdata import dataset_recipe, holding_selections
 from synthgen.recipe import Recipe, load_recipe
 from synthgen.render import recorded_recipe, render_corpus
@@ -67,18 +68,23 @@ def run_experiment(
     *,
     echo: Callable[[str], None] = logger.info,
     on_progress: ProgressCallback | None = None,
-    progress: bool = False,
+    permissions: Permissions | None = None,
 ) -> dict[str, Any]:
     """Run (or finish) the study in `out_dir`; returns the results that results.json holds.
 
     `echo` gets a line per stage and result (default: this module's logger, at INFO);
     `on_progress` gets the ProgressUpdates of every render and training run, one job after
-    another. `progress` is ignored (it drew bars once; see synthgen.progress).
+    another.
+    `permissions` (synthgen.permissions.Permissions): what the study's recipes may run, as
+    `--allow-code` and `--trust-pickle` give it; None: the permissions in effect, else what the
+    environment variables allow (by default nothing). Every recipe is checked before the first
+    render, so a study asking for more stops at once, naming the recipe file.
     """
-    warn_if_bar_asked(progress)
     out = Path(out_dir).resolve()
     started = time.perf_counter()
-    with holding_selections():  # the control's images, read once to plan it, serve its render
+    # Granted for the whole study: the renders get them, and so does the training loop (its
+    # live recipes, if a training config names any).
+    with holding_selections(), granting(resolve_permissions(permissions)):
         return _run(experiment, out, started, on_progress, echo)
 
 
@@ -215,6 +221,8 @@ def _plan(entry: CorpusEntry, experiment: Experiment, out: Path) -> PlannedCorpu
         recipe = _control_recipe(entry.dataset, experiment)
     else:
         recipe = load_recipe(entry.recipe, settings={**experiment.render.set, **entry.set})
+        # With the study's settings (and its --set) applied: they may name a factory too.
+        check_code_allowed(recipe, origin=entry.recipe)
     source_class(recipe.source.kind).check(recipe)
     folder = out / "corpora" / entry.name
     configs = {

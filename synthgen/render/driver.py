@@ -15,16 +15,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synthgen import __version__
-from synthgen.corpus.format import MANIFEST_NAME, SHARD_SIDECAR, SHARD_TAR, Manifest, ShardRecord
+from synthgen.corpus.format import MANIFEST_NAME, SHARD_SIDECAR, Manifest, ShardRecord
+from synthgen.corpus.lock import DestinationLock, hold_destination
 from synthgen.corpus.read import load_manifest
 from synthgen.corpus.storage import Destination
 from synthgen.corpus.tar import ShardWriter
 from synthgen.errors import CorpusError
 from synthgen.faults import failpoint
-from synthgen.progress import ProgressCallback, ProgressReporter, warn_if_bar_asked
+from synthgen.permissions import Permissions, check_code_allowed, granting, resolve_permissions
+from synthgen.progress import ProgressCallback, ProgressReporter
 from synthgen.recipe import Recipe
 from synthgen.render.executors import Executor, LocalExecutor, Progress
-from synthgen.render.plan import ShardTask, committed_shards, plan_shards
+from synthgen.render.plan import (
+    Holdings,
+    RemainingShards,
+    ShardPlan,
+    ShardTask,
+    committed_shards,
+    manifest_kind,
+    plan_shards,
+    recheck_committed,
+    survey,
+)
 from synthgen.render.samples import render_samples, sample_fields
 from synthgen.sources import build_source, source_class
 from synthgen.sources.base import Source
@@ -83,25 +95,68 @@ def render_corpus(
     workers: int = 1,
     executor: Executor | None = None,
     overwrite: bool = False,
+    force: bool = False,
+    trust_sizes: bool = False,
     storage_options: dict[str, Any] | None = None,
     on_progress: ProgressCallback | None = None,
     on_failure_subject: Callable[[str, str], None] | None = None,
-    progress: bool = False,
+    permissions: Permissions | None = None,
 ) -> RenderSummary:
     """Render `recipe` into `dest_url`, resuming whatever an earlier run committed there.
 
-    Shards run on `executor` (default: a local pool of `workers` processes).
+    Shards run on `executor` (default: a local pool of `workers` processes). The destination is
+    locked for the length of the render (synthgen.corpus.lock: a second writer is refused in one
+    line); `force` breaks another run's lock (one that is dead, but whose lock object has not
+    expired yet). synthgen writes only where every corpus-like file is its own, and `overwrite`
+    deletes only its own. Kept shards are checked against their sidecars' sha256 unless
+    `trust_sizes` (their sizes then suffice).
     `on_progress` gets the render's ProgressUpdates (unit "sample", named after the recipe; the
     samples of shards kept from an earlier run count as done at the start).
     `on_failure_subject(subject, message)` is called once per new culprit (e.g. a program that
-    does not compile) as shards complete. `progress` is ignored (it drew a bar once; see
-    synthgen.progress).
+    does not compile) as shards complete.
+    `permissions` (synthgen.permissions.Permissions): the modules whose code the recipe may run (a
+    gan `generator`) and the pickle checkpoints it may unpickle, as `--allow-code` and
+    `--trust-pickle` give them; every worker gets them. None: the permissions in effect (a
+    `granting` block), else what SYNTHGEN_ALLOW_CODE and SYNTHGEN_TRUST_PICKLE allow, so by
+    default nothing. A recipe asking for more is a NotAllowedError before anything runs.
     """
-    warn_if_bar_asked(progress)
-    source_class(recipe.source.kind).check(recipe)
+    permissions = resolve_permissions(permissions)
+    check_code_allowed(recipe, permissions)
+    with granting(permissions):  # a source's check may import what the permissions allow
+        source_class(recipe.source.kind).check(recipe)
     dest = Destination(dest_url, storage_options)
+    dest.check_not_current_folder()
+    tasks = plan_shards(recipe.count, recipe.shard.samples)  # an absurd plan fails before any I/O
     dest.check_usable()
-    tasks = plan_shards(recipe.count, recipe.shard.samples)
+    with hold_destination(dest, force=force) as lock:
+        return _render_held(
+            recipe,
+            dest,
+            tasks,
+            lock,
+            executor=executor or LocalExecutor(workers),
+            overwrite=overwrite,
+            trust_sizes=trust_sizes,
+            permissions=permissions,
+            on_progress=on_progress,
+            on_failure_subject=on_failure_subject,
+        )
+
+
+def _render_held(
+    recipe: Recipe,
+    dest: Destination,
+    tasks: ShardPlan,
+    lock: DestinationLock,
+    *,
+    executor: Executor,
+    overwrite: bool,
+    trust_sizes: bool,
+    permissions: Permissions,
+    on_progress: ProgressCallback | None,
+    on_failure_subject: Callable[[str, str], None] | None,
+) -> RenderSummary:
+    """render_corpus's work, once it holds the destination's lock."""
     summary = RenderSummary(
         dest=dest.url,
         recipe_sha256=recipe.sha256,
@@ -109,45 +164,64 @@ def render_corpus(
         nimages=recipe.count * recipe.views,
         nshards=len(tasks),
     )
+    holdings = survey(dest)
+    holdings.refuse_foreign(dest)
     if overwrite:
-        clear_corpus(dest)
+        clear_corpus(dest, holdings)
+        holdings = survey(dest)
     elif _manifest_matches(dest, recipe):
         summary.already_complete = True
         return summary
 
-    records = committed_shards(dest, recipe.sha256, tasks)
-    dest.remove_temporaries()
-    todo = [task for task in tasks if task.index not in records]
+    records = committed_shards(dest, recipe.sha256, tasks, holdings=holdings, check_sha256=not trust_sizes)
+    dest.remove_temporaries(all_runs=True)  # under the lock, what any run left half-written is stale
+    todo = RemainingShards(tasks, set(records))
     logger.debug("%s: %d of %d shards committed already, %d to render", dest.url, len(records), len(tasks), len(todo))
-    shard_fn = functools.partial(_render_shard_task, recipe, dest.url, storage_options)
+    shard_fn = functools.partial(
+        _render_shard_task, recipe, dest.url, dest.storage_options, permissions, run_id=dest.run_id
+    )
     started = time.perf_counter()
-    kept = sum(task.nsamples for task in tasks if task.index in records)
+    kept = sum(record.nsamples for record in records.values())
     reporter = ProgressReporter(on_progress, recipe.name, "sample", recipe.count, done=kept)
     try:
         with release_worker_sources():
-            for record in (executor or LocalExecutor(workers)).run(shard_fn, todo, reporter):
+            for record in executor.run(shard_fn, todo, reporter):
+                lock.check()
                 records[record.shard] = record
                 summary.add(record, on_failure_subject)
     except BaseException:
-        # The workers are stopped by now: what they left half-written goes (committed shards stay).
-        dest.remove_temporaries()
+        # The workers are stopped by now: what they left half-written goes (committed shards
+        # stay). Only this run's: another's, if the lock was broken, is not ours to remove.
+        dest.remove_temporaries(all_runs=False)
         raise
     summary.seconds = time.perf_counter() - started
 
-    ordered = [records[task.index] for task in tasks]
+    # The manifest says what is on disk now: each shard's sidecar read back and its tar listed
+    # (another writer, had there been one, would show here), not what this run remembers.
+    ordered = recheck_committed(dest, recipe.sha256, [records[task.index] for task in tasks])
+    lock.check()
     manifest = Manifest.build(recipe.resolved(), recipe.sha256, ordered, __version__)
     failpoint("manifest")
     dest.write_bytes(MANIFEST_NAME, manifest.to_json())
     return summary
 
 
-def clear_corpus(dest: Destination) -> None:
-    """Remove a corpus (manifest first, so it is never complete-looking while half removed)."""
-    dest.remove(MANIFEST_NAME)
-    for name in dest.listdir():
-        if SHARD_TAR.match(name) or SHARD_SIDECAR.match(name):
+def clear_corpus(dest: Destination, holdings: Holdings | None = None) -> None:
+    """Remove the corpus in `dest`, synthgen's files only (manifest first, so it is never
+    complete-looking while half removed); files that are not synthgen's are left, and named.
+    Only the holder of the destination's lock may call it (it removes every run's temporaries)."""
+    holdings = holdings or survey(dest)
+    if MANIFEST_NAME in holdings.ours:
+        dest.remove(MANIFEST_NAME)
+    # Sidecars before their tars: a tar left by an interruption here is uncommitted, not complete.
+    for name in sorted(holdings.ours, key=lambda name: not SHARD_SIDECAR.match(name)):
+        if name != MANIFEST_NAME:
             dest.remove(name)
-    dest.remove_temporaries()
+    dest.remove_temporaries(all_runs=True)
+    left = holdings.foreign + ([MANIFEST_NAME] if holdings.foreign_manifest else [])
+    if left:
+        shown = ", ".join(left[:3]) + (" ..." if len(left) > 3 else "")
+        logger.warning("%s: left alone, not synthgen's: %s", dest.url, shown)
 
 
 def recorded_recipe(dest: Destination) -> str | None:
@@ -157,6 +231,11 @@ def recorded_recipe(dest: Destination) -> str | None:
     try:
         return load_manifest(dest).recipe_sha256
     except CorpusError as err:
+        foreign = manifest_kind(dest)[1]
+        if foreign is not None:  # another tool's: --overwrite would not (and must not) delete it
+            raise CorpusError(
+                f"{dest.url.rstrip('/')}/{MANIFEST_NAME} is not synthgen's ({foreign}); choose another folder"
+            ) from None
         raise CorpusError(f"{err}; pass --overwrite to render again") from None
 
 
@@ -178,13 +257,13 @@ def _manifest_matches(dest: Destination, recipe: Recipe) -> bool:
 # One source per worker process, kept across its shards (it may hold a GL context or a model).
 # Pool workers keep theirs until they exit; a render run in the driver's process releases its
 # own at the end (release_worker_sources).
-_sources: dict[tuple[str, str | None], Source] = {}
+_sources: dict[tuple[str, str | None, Permissions | None], Source] = {}
 
 
-def worker_source(recipe: Recipe, device: str | None) -> Source:
-    key = (recipe.sha256, device)
+def worker_source(recipe: Recipe, device: str | None, permissions: Permissions | None = None) -> Source:
+    key = (recipe.sha256, device, permissions)
     if key not in _sources:
-        _sources[key] = build_source(recipe, device=device)
+        _sources[key] = build_source(recipe, device=device, permissions=permissions)
     return _sources[key]
 
 
@@ -203,11 +282,16 @@ def _render_shard_task(
     recipe: Recipe,
     dest_url: str,
     storage_options: dict[str, Any] | None,
+    permissions: Permissions,
     task: ShardTask,
     device: str | None,
     progress: Progress,
+    *,
+    run_id: str | None = None,
 ) -> ShardRecord:
-    return render_shard(recipe, Destination(dest_url, storage_options), task, worker_source(recipe, device), progress)
+    source = worker_source(recipe, device, permissions)
+    # The driver's run id: this worker's temporaries are the run's own.
+    return render_shard(recipe, Destination(dest_url, storage_options, run_id), task, source, progress)
 
 
 def render_shard(recipe: Recipe, dest: Destination, task: ShardTask, source: Source, progress: Progress) -> ShardRecord:

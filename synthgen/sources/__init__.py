@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
+from synthgen.permissions import Permissions, check_code_allowed, resolve_permissions
 from synthgen.sources.dataset import DatasetSourceConfig
 from synthgen.sources.diffusion.config import DiffusionSourceConfig
 from synthgen.sources.gan.config import GanSourceConfig
@@ -47,6 +48,16 @@ def source_class(kind: str) -> type[Source]:
     return getattr(importlib.import_module(module_name), class_name)
 
 
-def build_source(recipe: Recipe, device: str | None = None) -> Source:
-    """Instantiate the source that `recipe.source.kind` names."""
-    return source_class(recipe.source.kind)(recipe, device=device)
+def build_source(recipe: Recipe, device: str | None = None, permissions: Permissions | None = None) -> Source:
+    """Instantiate the source that `recipe.source.kind` names.
+
+    `permissions`: what the user allows the recipe to run (synthgen.permissions; None: the
+    permissions in effect, by default what the environment variables allow, i.e. nothing). A
+    recipe asking for code they do not allow is a NotAllowedError before anything is imported.
+    """
+    permissions = resolve_permissions(permissions)
+    check_code_allowed(recipe, permissions)
+    cls = source_class(recipe.source.kind)
+    if cls.takes_permissions:
+        return cls(recipe, device=device, permissions=permissions)  # type: ignore[call-arg]
+    return cls(recipe, device=device)

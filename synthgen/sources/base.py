@@ -62,6 +62,10 @@ class Source(ABC):
     """A family of images. Subclasses set `kind` and implement `render`."""
 
     kind: ClassVar[str]
+    # True: the constructor takes `permissions=` (synthgen.permissions.Permissions, what the user
+    # allows a recipe to run), which build_source passes on; a family that runs no user code
+    # (nearly all) takes none.
+    takes_permissions: ClassVar[bool] = False
     # How many specs the driver hands to one `render` call.
     batch_size: int = 1
 

@@ -1,16 +1,20 @@
 """Run folder files: checkpoints that resume exactly, and the backbone exported as safetensors.
 
 Checkpoints hold tensors, numbers and strings only, and are read with `weights_only=True`, so a
-checkpoint from elsewhere cannot run code. The exported backbone is a safetensors file whose
+checkpoint from elsewhere cannot run code. `corpora.json` records what data a run started on
+(each corpus's recipe and shards), so that a resumed run goes on with that data or not at all.
+The exported backbone is a safetensors file whose
 metadata says how to rebuild the model (architecture, input size) and how its inputs were
 normalised; a ResNet's keys are torchvision's, so it loads there too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +22,13 @@ import torch
 from safetensors.torch import load_file, safe_open, save
 from torch import nn
 
+from synthgen.corpus.read import Corpus
 from synthgen.errors import SynthgenError
 
 CHECKPOINTS = "checkpoints"
 LAST = "last.pt"
 BACKBONE = "backbone.safetensors"
+CORPORA = "corpora.json"
 
 
 class CheckpointError(SynthgenError):
@@ -115,3 +121,76 @@ def read_backbone(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, 
         return load_file(str(path)), metadata
     except Exception as err:
         raise CheckpointError(f"{path}: not a readable safetensors backbone ({err})") from None
+
+
+# -- the data a run started on ----------------------------------------------------------------------
+
+
+def corpus_identity(corpus: Any, storage_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What identifies the data of one training corpus (synthgen.train.data.TrainCorpus or
+    LiveCorpus): its recipe's sha256 and a sha256 over its shards (names and sha256 from the
+    manifest or sidecars; for a pattern of shards, names and sizes)."""
+    identity: dict[str, Any] = {"spec": corpus.spec}
+    recipe = getattr(corpus, "recipe", None)
+    if recipe is not None:  # a live recipe: the recipe is the data
+        return identity | {"recipe_sha256": recipe.sha256}
+    spec = corpus.spec
+    if "{" in spec or spec.endswith(".tar"):
+        import fsspec
+
+        lines = []
+        for url in corpus.shard_urls:
+            fs, path = fsspec.core.url_to_fs(url, **(storage_options or {}))
+            lines.append(f"{url.rsplit('/', 1)[-1]} {fs.size(path)}")
+        return identity | {"recipe_sha256": None, "nshards": len(lines), "shards_sha256": _digest(lines)}
+    found = Corpus(spec, storage_options)
+    recipes = {r.recipe_sha256 for r in found.records}
+    recipe_sha256 = found.manifest.recipe_sha256 if found.manifest is not None else ",".join(sorted(recipes))
+    lines = [f"{shard.url} {shard.sha256}" for shard in found.shards]
+    return identity | {"recipe_sha256": recipe_sha256, "nshards": len(lines), "shards_sha256": _digest(lines)}
+
+
+def _digest(lines: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def write_corpora(run_dir: str | Path, identities: list[dict[str, Any]]) -> None:
+    """Record the data a run starts on (its run folder's corpora.json)."""
+    path = Path(run_dir) / CORPORA
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(identities, indent=1) + "\n")
+    os.replace(partial, path)
+
+
+def check_same_corpora(run_dir: str | Path, identities: list[dict[str, Any]]) -> bool:
+    """Refuse to resume a run on other data than it started on (CheckpointError, one line naming
+    the corpus and what changed). False when the run recorded none (an older synthgen's run)."""
+    path = Path(run_dir) / CORPORA
+    if not path.is_file():
+        return False
+    try:
+        saved = json.loads(path.read_text())
+    except (ValueError, OSError):
+        saved = None
+    if not (isinstance(saved, list) and all(isinstance(entry, dict) for entry in saved)):
+        raise CheckpointError(f"{path}: damaged; the data this run started on is unknown: start a new run")
+    if len(saved) != len(identities):
+        raise CheckpointError(f"{path}: the run started on {len(saved)} corpora, this one has {len(identities)}")
+    for then, now in zip(saved, identities, strict=True):
+        changed = _what_changed(then, now)
+        if changed:
+            raise CheckpointError(
+                f"{now['spec']}: not the corpus this run started on ({changed}); --resume goes on only with "
+                "the same data: start a new run (another --out)"
+            )
+    return True
+
+
+def _what_changed(then: dict[str, Any], now: dict[str, Any]) -> str | None:
+    if then.get("recipe_sha256") != now.get("recipe_sha256"):
+        return f"recipe {str(then.get('recipe_sha256'))[:12]} then, {str(now.get('recipe_sha256'))[:12]} now"
+    if then.get("nshards") != now.get("nshards"):
+        return f"{then.get('nshards')} shards then, {now.get('nshards')} now"
+    if then.get("shards_sha256") != now.get("shards_sha256"):
+        return "its shards differ from those the run started on (names or sha256)"
+    return None

@@ -3,7 +3,9 @@
 The pipeline is webdataset's, in small stages run inside each data-loader worker:
 
     shards of each corpus, reshuffled every pass and split over (rank, worker) slots
-      -> samples (synthgen's checked tar reader; a damaged shard is counted and skipped)
+      -> samples (synthgen's checked tar reader; a damaged shard is counted and skipped; a shard
+         whose size differs from its manifest entry is skipped unread, and one whose sha256
+         differs is counted bad when its end is reached, its samples being used by then)
       -> weighted mix of the corpora -> shuffle buffer
       -> weighted draw between those and the live recipes' samples (train/live.py), if any
       -> choose V of the stored views, decode, label from `cls` (a bad sample is counted and skipped)
@@ -35,8 +37,16 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from webdataset.shardlists import expand_urls
 
 from synthgen.corpus.encode import open_image
-from synthgen.corpus.format import IMAGE_FORMATS, ShardRecord, image_format, parse_cls, sidecar_beside, view_fields
-from synthgen.corpus.read import Corpus
+from synthgen.corpus.format import (
+    IMAGE_FORMATS,
+    ShardEntry,
+    ShardRecord,
+    image_format,
+    parse_cls,
+    sidecar_beside,
+    view_fields,
+)
+from synthgen.corpus.read import Corpus, ShardMismatch, checked_samples
 from synthgen.corpus.tar import iter_tar_samples
 from synthgen.errors import CorpusError, DataError
 from synthgen.seeds import sample_seed
@@ -46,6 +56,10 @@ from synthgen.train.live import LIVE_PREFIX, LiveCorpus, LiveStream, open_live
 # command's `warning: ...` lines, off under --quiet); a spawned one (live recipes on CUDA) starts
 # with none, so Python's last-resort handler prints its warnings bare on stderr, even under --quiet.
 logger = logging.getLogger(__name__)
+
+# Samples failing in a row after which the loader stops with a DataError rather than loop on: no
+# damaged corpus fails that many in a row by chance after the shuffle, a bug in decoding does.
+MAX_CONSECUTIVE_FAILURES = 100
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,11 @@ class TrainCorpus:
     stored_views: int
     has_labels: bool
     image_size: tuple[int, int]  # width, height of view 0 of the first sample
+    # What the manifest (or, while the corpus is rendered, the sidecars) records of each shard, in
+    # the order of shard_urls: the loader checks each shard's size and sha256 against it as it
+    # reads. Empty for brace patterns: nothing is checked.
+    records: tuple[ShardEntry, ...] = ()
+    records_from: str = "the manifest"  # or "its sidecar", for the messages
 
 
 def parse_data_spec(text: str) -> tuple[str, float]:
@@ -87,6 +106,8 @@ def open_corpus(
     if spec.startswith(LIVE_PREFIX):
         return open_live(spec.removeprefix(LIVE_PREFIX), weight, live_samples)
     options = dict(storage_options or {})
+    records: tuple[ShardEntry, ...] = ()
+    records_from = "the manifest"
     if "{" in spec or spec.endswith(".tar"):
         shard_urls = expand_urls(spec)
         nsamples = sum(_count_pattern_shard(url, options) for url in shard_urls)
@@ -95,9 +116,11 @@ def open_corpus(
         base = corpus.url.rstrip("/")
         shard_urls = [f"{base}/{shard.url}" for shard in corpus.shards]
         nsamples = corpus.nsamples
+        records = tuple(corpus.shards)
+        records_from = "the manifest" if corpus.complete else "its sidecar"
     if nsamples == 0:
         raise DataError(f"{spec}: the corpus has no samples")
-    first = _first_sample(shard_urls[0], options)
+    first = _first_sample(shard_urls, options)
     fmt = image_format(first)
     if fmt is None:
         raise DataError(f"{spec}: sample {first['__key__']} has no image ({', '.join(IMAGE_FORMATS)})")
@@ -114,6 +137,8 @@ def open_corpus(
         stored_views=len(view_fields(first, fmt)),
         has_labels="cls" in first,
         image_size=size,
+        records=records,
+        records_from=records_from,
     )
 
 
@@ -121,14 +146,23 @@ def _open(url: str, options: dict[str, Any]) -> Any:
     return fsspec.open(url, "rb", **options).open()
 
 
-def _first_sample(url: str, options: dict[str, Any]) -> dict[str, Any]:
-    try:
-        with _open(url, options) as stream:
-            for sample in iter_tar_samples(stream, where=url):
-                return sample
-    except FileNotFoundError:
-        raise DataError(f"{url}: no such shard") from None
-    raise DataError(f"{url}: the shard is empty")
+def _first_sample(urls: Sequence[str], options: dict[str, Any]) -> dict[str, Any]:
+    """The first sample of the first shard that has a readable one: a damaged shard is skipped here
+    as the loader skips it (and counts it when it gets there)."""
+    problem: Exception | None = None  # the first shard's
+    for url in urls:
+        try:
+            with _open(url, options) as stream:
+                for sample in iter_tar_samples(stream, where=url):
+                    return sample
+        except FileNotFoundError:
+            raise DataError(f"{url}: no such shard") from None
+        except CorpusError as err:
+            problem = problem or err
+            continue
+        problem = problem or DataError(f"{url}: the shard is empty")
+    assert problem is not None  # there is at least one shard
+    raise problem
 
 
 def _count_pattern_shard(url: str, options: dict[str, Any]) -> int:
@@ -174,7 +208,15 @@ class SkipCounts:
         self.bad_shards += 1
         if url not in self.warned:
             self.warned.add(url)
-            logger.warning("skipping the rest of %s: %s", url, err)
+            text = str(err).removeprefix(f"{url}: ")  # the reader's messages start with the url too
+            if isinstance(err, ShardMismatch) and err.read:
+                # Known only at the shard's end: its samples have been used by then (a stream cannot
+                # take them back); the count says how many shards this happened to.
+                logger.warning("counting %s as bad, its samples already used: %s", url, text)
+            elif isinstance(err, ShardMismatch):
+                logger.warning("skipping %s unread: %s", url, text)
+            else:
+                logger.warning("skipping the rest of %s: %s", url, text)
 
 
 def corpus_samples(
@@ -193,6 +235,7 @@ def corpus_samples(
     reads every shard and keeps every nslots-th sample, so no slot is ever left without data.
     """
     by_shard = len(corpus.shard_urls) >= nslots
+    recorded = dict(zip(corpus.shard_urls, corpus.records, strict=False))  # empty: nothing to check
     for epoch in range(sys.maxsize if passes is None else passes):
         order = list(corpus.shard_urls)
         random.Random(sample_seed(seed, epoch)).shuffle(order)
@@ -202,7 +245,7 @@ def corpus_samples(
         for url in mine:
             try:
                 with _open(url, options) as stream:
-                    for sample in iter_tar_samples(stream, where=url):
+                    for sample in checked_samples(stream, url, recorded.get(url), corpus.records_from):
                         position += 1
                         if by_shard or (position - 1) % nslots == slot:
                             found = True
@@ -370,6 +413,7 @@ class ShardStream(IterableDataset):
         def next_stream() -> int:
             return 0 if len(streams) == 1 else draw.choices(range(len(streams)), weights)[0]
 
+        failed_in_a_row = 0
         try:
             # Pass over this role's share of the batches already trained on. Views are drawn from
             # a seed per position, so nothing else needs replaying.
@@ -389,7 +433,14 @@ class ShardStream(IterableDataset):
                         example, label = to_example(sample, self.policy, random.Random(views_seed + position - 1))
                     except Exception as err:  # a damaged sample costs itself, never the run
                         counts.sample_failed(sample.get("__key__", "?"), err)
+                        failed_in_a_row += 1
+                        if failed_in_a_row >= MAX_CONSECUTIVE_FAILURES:
+                            raise DataError(
+                                f"{failed_in_a_row} samples in a row failed: a bug or a wholly unusable corpus, not "
+                                f"damage; the last: sample {sample.get('__key__', '?')}: {type(err).__name__}: {err}"
+                            ) from None
                         continue
+                    failed_in_a_row = 0
                     images.append(example)
                     labels.append(label)
                 batch = {

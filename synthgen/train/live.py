@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.errors import DataError
+from synthgen.permissions import Permissions, check_code_allowed, resolve_permissions
 from synthgen.recipe import Recipe, load_recipe
 from synthgen.render.samples import render_samples, sample_fields
 from synthgen.sources import build_source
@@ -47,6 +48,9 @@ class LiveCorpus:
     has_labels: bool
     # A saved stream (`--save-stream`) served in place of rendering, as far as it goes.
     replay: StreamRecording | None = None
+    # What the user allowed the recipe to run, as open_live found it in effect: the loader
+    # workers build their sources with it (they see neither the command line nor its context).
+    permissions: Permissions | None = None
 
     @property
     def nsamples(self) -> int:
@@ -62,14 +66,21 @@ class LiveCorpus:
 
 
 def open_live(
-    path: str, weight: float = 1.0, samples_per_pass: int | None = None, overrides: tuple[str, ...] = ()
+    path: str,
+    weight: float = 1.0,
+    samples_per_pass: int | None = None,
+    overrides: tuple[str, ...] = (),
+    permissions: Permissions | None = None,
 ) -> LiveCorpus:
     """A recipe (or a saved stream) for live training.
 
     A recipe's sample 0 is rendered here: a recipe that cannot render fails now, in one line, not
     in a loader worker. A saved stream replays its recorded recipe and pass length.
+    `permissions`: what the recipe may run (synthgen.permissions; None: the permissions in
+    effect, e.g. the `granting` block of `synthgen train --allow-code ...`, else the environment's).
     """
     spec = f"{LIVE_PREFIX}{path}"
+    permissions = resolve_permissions(permissions)
     if is_recording(path):
         replay = open_recording(path)
         if samples_per_pass not in (None, replay.samples_per_pass):
@@ -77,14 +88,19 @@ def open_live(
                 f"{path}: the stream was saved with {replay.samples_per_pass} live samples per pass, "
                 f"not {samples_per_pass}; replay it without --live-samples"
             )
-        return LiveCorpus(spec, weight, replay.recipe, replay.samples_per_pass, replay.has_labels, replay)
+        # Past the recording's end its recipe is rendered: the same permission, asked now.
+        check_code_allowed(replay.recipe, permissions, origin=path)
+        return LiveCorpus(spec, weight, replay.recipe, replay.samples_per_pass, replay.has_labels, replay, permissions)
     recipe = load_recipe(path, overrides)
-    source = build_source(recipe)
+    check_code_allowed(recipe, permissions, origin=path)
+    source = build_source(recipe, permissions=permissions)
     try:
         (_, first), *_ = render_samples(recipe, source, [0])
     finally:
         source.close()
-    return LiveCorpus(spec, weight, recipe, samples_per_pass or recipe.count, first.cls is not None)
+    return LiveCorpus(
+        spec, weight, recipe, samples_per_pass or recipe.count, first.cls is not None, permissions=permissions
+    )
 
 
 def live_indices(slot: int, nslots: int, samples_per_pass: int, passes: int | None = None) -> Iterator[int]:
@@ -175,7 +191,7 @@ class LiveStream:
             self._replay = None  # the recording ends here: render from this sample on
             pending.append(index)
         if self._source is None:
-            self._source = build_source(self.corpus.recipe, device=self.device)
+            self._source = build_source(self.corpus.recipe, device=self.device, permissions=self.corpus.permissions)
         pending += islice(self._indices, self._source.batch_size - len(pending))
         if not pending:
             raise StopIteration

@@ -10,6 +10,7 @@ so a run resumed from a checkpoint takes exactly the steps the uninterrupted run
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -28,19 +29,24 @@ import yaml
 from torch import nn
 
 from synthgen import __version__
-from synthgen.progress import ProgressCallback, ProgressReporter, warn_if_bar_asked
+from synthgen.corpus.lock import hold_destination
+from synthgen.corpus.storage import Destination
+from synthgen.progress import ProgressCallback, ProgressReporter
 from synthgen.seeds import sample_seed
 from synthgen.train.augment import GPUAugment
 from synthgen.train.checkpoints import (
     BACKBONE,
     LAST,
     CheckpointError,
+    check_same_corpora,
     checkpoint_path,
+    corpus_identity,
     epoch_checkpoint_name,
     export_backbone,
     first_line,
     load_checkpoint,
     save_checkpoint,
+    write_corpora,
 )
 from synthgen.train.config import ConfigError, TrainConfig
 from synthgen.train.curves import METRICS, write_curves
@@ -60,6 +66,9 @@ _RUN_ONLY = {("data", "storage_options"), ("data", "live_check_every"), ("log_ev
 # Measures a backbone during training: called with it and the step, returns figures for metrics.jsonl
 # (synthgen.evaluate.monitor.build_monitor makes one; train/ may not import evaluate/).
 Monitor = Callable[[nn.Module, int], dict[str, float]]
+
+# What a second run into a run folder is told (the lock dies with its holder: no --force needed).
+_BUSY_HINT = "wait for it to end, or choose another --out"
 
 logger = logging.getLogger(__name__)
 
@@ -263,7 +272,6 @@ def train(
     stop_after: int | None = None,
     monitor: Monitor | None = None,
     on_progress: ProgressCallback | None = None,
-    progress: bool = False,
 ) -> TrainSummary:
     """Train as `config` says, writing the run folder; returns the run's summary (summary.json).
 
@@ -272,15 +280,34 @@ def train(
     measures the backbone on the main process at the steps `config.eval.monitor` says (other ranks
     pass None): its figures join that step's line of metrics.jsonl, the last ones the summary.
     `on_progress` gets the main process's ProgressUpdates ("train", one per step, the latest
-    loss and images/s as status). `progress` is ignored (it drew a bar once; see synthgen.progress).
+    loss and images/s as status).
     """
-    warn_if_bar_asked(progress)
     if monitor is not None and config.eval.monitor is None:
         raise ConfigError("eval.monitor: train() got a monitor but the config has no eval.monitor to say when it runs")
     process = start_process()
     if process.main and config.eval.monitor is not None and monitor is None:
         logger.warning("eval.monitor is set but train() got no monitor to run (build one with build_monitor)")
     run_dir = Path(run_dir)
+    # One run per folder: a second `train --out` into it is refused in one line. The main
+    # process holds the lock (torchrun's other ranks write nothing of their own there).
+    held = hold_destination(Destination(str(run_dir)), purpose="train", hint=_BUSY_HINT) if process.main else None
+    with held or contextlib.nullcontext():
+        return _train_held(
+            config, run_dir, process, resume=resume, stop_after=stop_after, monitor=monitor, on_progress=on_progress
+        )
+
+
+def _train_held(
+    config: TrainConfig,
+    run_dir: Path,
+    process: Process,
+    *,
+    resume: bool,
+    stop_after: int | None,
+    monitor: Monitor | None,
+    on_progress: ProgressCallback | None,
+) -> TrainSummary:
+    """train()'s work, once the main process holds the run folder's lock."""
     last = checkpoint_path(run_dir, LAST)
     if resume and not last.is_file():
         raise CheckpointError(f"{run_dir}: nothing to resume (no {last.relative_to(run_dir)})")
@@ -289,11 +316,14 @@ def train(
 
     data = config.data
     corpora = [open_corpus(c.url, c.weight, data.storage_options, data.live_samples) for c in data.corpora]
+    identities = [corpus_identity(corpus, data.storage_options) for corpus in corpora]
     trainer = Trainer(config, process, corpora)
     start_step = 0
+    recorded = False  # whether the run folder says what data the run started on
     if resume:
         state = load_checkpoint(last, process.device)
         _check_same_config(state["config"], config.resolved(), last)
+        recorded = check_same_corpora(run_dir, identities)
         try:
             start_step = trainer.load_state_dict(state)
         except (KeyError, TypeError, ValueError, RuntimeError) as err:  # tensors or groups that do not fit
@@ -315,6 +345,8 @@ def train(
     if process.main:
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / CONFIG).write_text(yaml.safe_dump(config.resolved(), sort_keys=False))
+        if not recorded:
+            write_corpora(run_dir, identities)
 
     steps_per_epoch, total_steps = trainer.steps_per_epoch, trainer.total_steps
 

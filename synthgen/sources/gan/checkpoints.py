@@ -2,8 +2,8 @@
 
 A checkpoint is read as safetensors, or with `torch.load(weights_only=True)`, which only
 rebuilds tensors and plain containers. A file that needs full unpickling (a pickled module, an
-NVIDIA `.pkl`) can run code when loaded, so it is refused unless the recipe sets
-`trust_pickle: true`.
+NVIDIA `.pkl`) can run code when loaded, so it is refused unless the user trusts that file
+(`--trust-pickle FILE_OR_SHA256`: synthgen/permissions.py); a recipe cannot.
 
 A generator factory is named "package.module:function". It is called as
 `function(**generator_kwargs)` and returns `(module, latent_size, num_classes)`: a torch module
@@ -13,7 +13,6 @@ None when num_classes is 0, and returns images [N, 3, H, W] in [-1, 1].
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import pickle
@@ -26,14 +25,20 @@ import torch
 from torch import Tensor, nn
 
 from synthgen.errors import SourceError
+from synthgen.permissions import Permissions, check_pickle_trusted, resolve_permissions
+from synthgen.permissions import file_sha256 as file_sha256  # where trained.py finds it
 
 # Where a checkpoint dict commonly keeps the generator's state dict (stylegan2-ada's `.pkl`
 # holds G, D and G_ema: the moving average G_ema is the one to sample from).
 GENERATOR_KEYS = ("G_ema", "g_ema", "generator", "state_dict", "model", "G")
 
 
-def load_state_dict(path: str, trust_pickle: bool = False) -> dict[str, Tensor]:
-    """The generator state dict in `path` (safetensors or torch), on the CPU."""
+def load_state_dict(path: str, permissions: Permissions | None = None) -> dict[str, Tensor]:
+    """The generator state dict in `path` (safetensors or torch), on the CPU.
+
+    A file that only full unpickling reads is unpickled only if `permissions` trust it (None:
+    the permissions in effect, synthgen.permissions.current_permissions); else NotAllowedError.
+    """
     file = Path(path)
     if not file.is_file():
         raise SourceError(
@@ -48,14 +53,10 @@ def load_state_dict(path: str, trust_pickle: bool = False) -> dict[str, Tensor]:
             loaded = torch.load(file, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         # weights_only refused something in the pickle: a class, a function, a module.
-        if not trust_pickle:
-            raise SourceError(
-                f"source.checkpoint: {path} is a pickle that only full unpickling reads, which can run code; "
-                "set source.trust_pickle: true if you trust this file"
-            ) from None
+        check_pickle_trusted(path, permissions)
         loaded = _unpickle(file)
     except Exception as err:  # a damaged or foreign file: torch raises many types
-        if not trust_pickle:
+        if not resolve_permissions(permissions).trusts_pickle(file):
             raise SourceError(
                 f"source.checkpoint: cannot read {path} as safetensors or a torch state dict: {err}"
             ) from None
@@ -109,14 +110,6 @@ def _find_state_dict(loaded: Any, path: str) -> dict[str, Tensor]:
         f"source.checkpoint: {path} holds a {type(loaded).__name__}; expected a state dict (name -> tensor), "
         f"a module, or a dict with one under {', '.join(repr(k) for k in GENERATOR_KEYS)}"
     )
-
-
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def load_into(module: nn.Module, state: Mapping[str, Tensor], path: str, fix: str) -> None:

@@ -7,6 +7,8 @@ A recipe names exactly one network:
   `weights_only=True`) loaded into the built-in StyleGAN2 described by `network`;
 - `generator: "package.module:factory"`: any torch generator (a BigGAN or BigBiGAN port, ...),
   optionally with `checkpoint` loaded into the module it returns.
+A factory runs code, and so does a checkpoint that only full unpickling reads: neither is allowed
+by the recipe, only by the user (`--allow-code`, `--trust-pickle`: synthgen/permissions.py).
 Samples are groups of latent views as in GenRep (Jahanian et al., ICLR 2022).
 
 The key that names the network chooses the variant of the section: keys that the network does
@@ -77,8 +79,6 @@ class _GanCommon(StrictModel):
     """What every network variant reads: the latents, the views, the output checks, the batches."""
 
     kind: Literal["gan"]
-    # Allow a checkpoint that only full unpickling reads (unpickling can run code).
-    trust_pickle: bool = False
     truncation: float = 1.0
     # Latents are truncation * truncnorm(-latent_bound, latent_bound); None: an untruncated normal.
     latent_bound: float | None = 2.0
@@ -91,6 +91,15 @@ class _GanCommon(StrictModel):
     batch_size: int = Field(32, ge=1, le=4096)
     # auto: float32 on the CPU, bfloat16 on CUDA. Half precision needs a CUDA device.
     dtype: Dtype = "auto"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_trust_in_the_recipe(cls, data: Any) -> Any:
+        # Trust in a pickle was a recipe key once; the file an attacker ships cannot grant it.
+        # An error rather than an unknown key, so an old recipe says where the setting went.
+        if isinstance(data, dict) and "trust_pickle" in data:
+            raise key_error("trust_pickle", "trust is given on the command line now: --trust-pickle FILE_OR_SHA256")
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -124,8 +133,6 @@ class _GanCommon(StrictModel):
     def _keys_that_go_together(self) -> _GanCommon:
         if self.views_method != "gaussian" and self.std is not None:
             raise key_error("std", "applies only to views_method gaussian")
-        if self.trust_pickle and getattr(self, "checkpoint", None) is None:
-            raise key_error("trust_pickle", "goes with `checkpoint`")
         return self
 
 
@@ -148,8 +155,10 @@ class UntrainedGan(_GanCommon):
     @model_validator(mode="before")
     @classmethod
     def _paper_bias_range(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("bias_range") is None and data.get("init") in PAPER_BIAS_RANGE:
-            return {**data, "bias_range": PAPER_BIAS_RANGE[data["init"]]}
+        init = data.get("init") if isinstance(data, dict) else None
+        # `init` is not validated yet: it may be a list, which no dict lookup takes.
+        if isinstance(init, str) and init in PAPER_BIAS_RANGE and data.get("bias_range") is None:
+            return {**data, "bias_range": PAPER_BIAS_RANGE[init]}
         return data
 
     @field_validator("network")

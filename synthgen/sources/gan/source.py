@@ -34,6 +34,7 @@ import torch
 from torch import Tensor
 
 from synthgen.errors import SourceError
+from synthgen.permissions import Permissions, check_code_allowed, resolve_permissions
 from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec
 from synthgen.sources.gan.checkpoints import load_state_dict, resolve_factory
 from synthgen.sources.gan.config import CheckpointGan, FactoryGan, GanSourceConfig, UntrainedGan
@@ -65,22 +66,28 @@ class SampleDraw:
 
 class GanSource(TorchSource):
     kind = "gan"
+    # A factory runs its module's code, a pickle checkpoint may: only what the user allows.
+    takes_permissions = True
 
     @classmethod
     def check(cls, recipe: Recipe) -> None:
         # A checkpoint is opened when a render builds the source, not here: a shared recipe with
         # a placeholder path validates, and the file is read (and verified) once per worker.
+        # A factory's module is imported (its code runs) only once the permissions in effect
+        # allow it: the caller's `granting` block, else the environment.
         config: GanSourceConfig = recipe.source  # type: ignore[assignment]
         if isinstance(config, FactoryGan):
+            check_code_allowed(recipe)
             resolve_factory(config.generator)
 
-    def __init__(self, recipe: Recipe, device: str | None = None) -> None:
+    def __init__(self, recipe: Recipe, device: str | None = None, permissions: Permissions | None = None) -> None:
         super().__init__(recipe, device)
-        self.check(recipe)
+        self.permissions = resolve_permissions(permissions)
+        check_code_allowed(recipe, self.permissions)  # before the factory's module is imported
         self.config: GanSourceConfig = recipe.source  # type: ignore[assignment]
         self.batch_size = self.config.batch_size
         self.dtype = _compute_dtype(self.config.dtype, self.torch_device)
-        self.model = _build_model(self.config, self.torch_device, self.dtype)
+        self.model = _build_model(self.config, self.torch_device, self.dtype, self.permissions)
         if self.config.views_method == "same_class" and not self.model.num_classes:
             raise SourceError(
                 "source.views_method: same_class needs a class-conditional generator; "
@@ -170,7 +177,7 @@ class GanSource(TorchSource):
         return RenderedSample(images=views, meta=meta, cls=draw.label)
 
 
-def _build_model(config: GanSourceConfig, device: torch.device, dtype: torch.dtype) -> Any:
+def _build_model(config: GanSourceConfig, device: torch.device, dtype: torch.dtype, permissions: Permissions) -> Any:
     if isinstance(config, UntrainedGan):
         return UntrainedStyleGAN(
             config.init,
@@ -181,7 +188,7 @@ def _build_model(config: GanSourceConfig, device: torch.device, dtype: torch.dty
             device=device,
             dtype=dtype,
         )
-    state = load_state_dict(config.checkpoint, config.trust_pickle) if config.checkpoint else None
+    state = load_state_dict(config.checkpoint, permissions) if config.checkpoint else None
     if isinstance(config, CheckpointGan):
         arch = Architecture(**config.network.model_dump(), activation="lrelu")
         return TrainedStyleGAN(arch, state, config.checkpoint, config.noise, device, dtype)

@@ -19,9 +19,14 @@ from synthgen.errors import SourceError
 from synthgen.sources.shader.config import ProgramSetEntry, ShaderRejectConfig, WatchdogConfig
 from synthgen.sources.shader.gl import Frame, ShaderCompileError
 from synthgen.sources.shader.programs import ShaderProgram, load_program_set
-from synthgen.sources.shader.watchdog import GuardedRenderer, ShaderCrash, ShaderHang
+from synthgen.sources.shader.watchdog import GuardedRenderer, ShaderCrash, ShaderHang, ShaderTooLarge
+from synthgen.text import printable
 
 _CHUNK = 32  # programs per render call, between progress reports
+# Test render sides: the bound a recipe's image.size has (synthgen.recipe.ImageConfig).
+MIN_SIZE, MAX_SIZE = 8, 8192
+# Test frames: as many as a recipe may have views.
+MAX_TIMES = 64
 _COMPILER_LINE = re.compile(r"^\d+:(?P<line>\d+)\(\d+\): (?P<message>.*)$")
 
 
@@ -29,7 +34,7 @@ _COMPILER_LINE = re.compile(r"^\d+:(?P<line>\d+)\(\d+\): (?P<message>.*)$")
 class CheckResult:
     program: ShaderProgram | None
     source: str  # the file (or file#id) it came from
-    status: str  # ok, compile_error, timeout, crash, near_constant, nan, unreadable, skipped
+    status: str  # ok, compile_error, timeout, crash, too_large, near_constant, nan, unreadable, skipped
     detail: str = ""
 
     @property
@@ -48,30 +53,46 @@ def check_programs(
 ) -> list[CheckResult]:
     """Check every program found in `paths` (files or folders); one result per program.
 
-    `progress(n)` is called as programs are done.
+    `progress(n)` is called as programs are done. A file that cannot be read as a program is one
+    `unreadable` result, whether named or found in a folder.
     """
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise SourceError(f"size: must be between {MIN_SIZE} and {MAX_SIZE} pixels, got {size}")
+    if not 1 <= len(times) <= MAX_TIMES:
+        raise SourceError(f"times: give 1 to {MAX_TIMES} test frames, got {len(times)}")
     reject = reject or ShaderRejectConfig()
     watchdog = watchdog or WatchdogConfig()
     results: list[CheckResult] = []
     programs: list[ShaderProgram] = []
     for path in paths:
+        full = os.path.abspath(path)
         try:
-            found = load_program_set([ProgramSetEntry(path=os.path.abspath(path), format=fmt)])
+            found = load_program_set([ProgramSetEntry(path=full, format=fmt)])
         except (SourceError, ValueError) as err:
-            results.append(CheckResult(None, str(path), "unreadable", str(err).removeprefix("source.programs: ")))
+            # The result names the file: the message need not say it again.
+            detail = str(err).removeprefix("source.programs: ").removeprefix(f"{printable(full)}: ")
+            results.append(CheckResult(None, str(path), "unreadable", detail))
             continue
         programs.extend(found.programs)
+        for file, problem in found.problems:
+            results.append(CheckResult(None, file, "unreadable", problem))
         for reason, n in found.skipped.items():
-            results.append(CheckResult(None, str(path), "skipped", f"{n} {reason} program(s)"))
+            if reason != "unreadable":  # each one has its result above
+                results.append(CheckResult(None, str(path), "skipped", f"{n} {reason} program(s)"))
     if not programs:
         return results
-    renderer = GuardedRenderer(
-        size,
-        size,
-        max_views=len(times),
-        frame_seconds=watchdog.frame_seconds,
-        compile_seconds=watchdog.compile_seconds,
-    )
+    try:
+        renderer = GuardedRenderer(
+            size,
+            size,
+            max_views=len(times),
+            frame_seconds=watchdog.frame_seconds,
+            compile_seconds=watchdog.compile_seconds,
+            memory_mb=watchdog.memory_limit_mb,
+            max_source_bytes=watchdog.source_limit_bytes,
+        )
+    except RuntimeError as err:
+        raise SourceError(f"shaders check: {err}") from None
     # Keyed by position: programs from different paths may share an id.
     jobs = [(str(k), p.code, list(times)) for k, p in enumerate(programs)]
     outcomes: list[list[Frame] | Exception] = []
@@ -95,6 +116,8 @@ def _verdict(outcome: list[Frame] | Exception, times: Sequence[float], reject: S
         return "timeout", str(outcome)
     if isinstance(outcome, ShaderCrash):
         return "crash", str(outcome)
+    if isinstance(outcome, ShaderTooLarge):
+        return "too_large", str(outcome)
     assert not isinstance(outcome, Exception)
     for time, frame in zip(times, outcome, strict=True):
         if frame.nan_fraction > reject.max_nan_fraction:

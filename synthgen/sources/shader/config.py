@@ -112,12 +112,38 @@ class ShaderRejectConfig(RejectConfig):
     max_nan_fraction: float = Field(0.01, ge=0.0, le=1.0)
 
 
+# Built-in watchdog limits, used where a recipe leaves `memory_mb` or `max_source_bytes` out.
+# memory: the GL process of the largest shipped recipe (21k generated programs, 256 px, its
+# cache of 512 compiled programs full) grows by about 0.9 GB after start-up (VmData); twice that, rounded.
+DEFAULT_MEMORY_MB = 2048
+# The largest shipped program is 3 KB: a margin of 300 times for programs from elsewhere.
+DEFAULT_MAX_SOURCE_BYTES = 1 << 20
+
+
 class WatchdogConfig(StrictModel):
-    """Time limits past which a program is deemed hung: its render process is restarted, the
-    sample redrawn and the program excluded. A sample may take compile_seconds + views x frame_seconds."""
+    """Limits past which a program is deemed broken: its render process is restarted, the sample
+    redrawn and the program excluded.
+
+    Time: a sample may take compile_seconds + views x frame_seconds (else `timeout`). Memory: the
+    GL process may take `memory_mb` MB of memory beyond what it holds once started (the driver,
+    Python, the frame buffers); a program that needs more ends it (a `crash`). Length: a program
+    longer than `max_source_bytes` (UTF-8) is not compiled (`too_large`).
+    """
 
     frame_seconds: float = Field(5.0, gt=0.0)
     compile_seconds: float = Field(30.0, gt=0.0)
+    # None means the built-in default above, resolved here in code rather than written into the
+    # resolved recipe: so recipes written before these keys existed keep their sha256.
+    memory_mb: int | None = Field(None, ge=64, le=1 << 20)
+    max_source_bytes: int | None = Field(None, ge=1, le=1 << 28)
+
+    @property
+    def memory_limit_mb(self) -> int:
+        return DEFAULT_MEMORY_MB if self.memory_mb is None else self.memory_mb
+
+    @property
+    def source_limit_bytes(self) -> int:
+        return DEFAULT_MAX_SOURCE_BYTES if self.max_source_bytes is None else self.max_source_bytes
 
 
 class ShaderSourceConfig(StrictModel):

@@ -190,12 +190,16 @@ class ShaderRenderer:
                 # moderngl reads an array the compiler trimmed to one element as a scalar.
                 uniform.value = [value] * uniform.array_length if uniform.array_length > 1 else value
 
-    def close(self) -> None:
+    def clear_cache(self) -> None:
+        """Release every compiled program (they compile again when next asked for)."""
         with self.ctx:
             for compiled in self._cache.values():
                 compiled.vao.release()
                 compiled.program.release()
             self._cache.clear()
+
+    def close(self) -> None:
+        self.clear_cache()
         self.ctx.release()
 
 

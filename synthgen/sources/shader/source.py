@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -13,10 +14,13 @@ from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec, Sou
 from synthgen.sources.shader.config import ShaderSourceConfig
 from synthgen.sources.shader.gl import Frame, ShaderCompileError
 from synthgen.sources.shader.programs import load_program_set
-from synthgen.sources.shader.watchdog import GuardedRenderer, ShaderCrash, ShaderHang
+from synthgen.sources.shader.watchdog import GuardedRenderer, ShaderCrash, ShaderHang, ShaderTooLarge
+from synthgen.text import printable
 
 if TYPE_CHECKING:
     from synthgen.recipe import Recipe
+
+logger = logging.getLogger(__name__)
 
 
 class ProgramSampler:
@@ -56,7 +60,12 @@ class ProgramSampler:
         return program, times
 
 
-_FAILURE_REASONS = {ShaderCompileError: "compile_error", ShaderHang: "timeout", ShaderCrash: "crash"}
+_FAILURE_REASONS = {
+    ShaderCompileError: "compile_error",
+    ShaderHang: "timeout",
+    ShaderCrash: "crash",
+    ShaderTooLarge: "too_large",
+}
 
 
 class ShaderSource(Source):
@@ -66,7 +75,10 @@ class ShaderSource(Source):
 
     @classmethod
     def check(cls, recipe: Recipe) -> None:
-        load_program_set(recipe.source.programs)  # type: ignore[union-attr]
+        found = load_program_set(recipe.source.programs)  # type: ignore[union-attr]
+        # Said here, once, before a render or by `validate`; each render worker reads the set again, quietly.
+        for file, problem in found.problems:
+            logger.warning("skipped a program: %s: %s", printable(file), problem)
 
     def __init__(self, recipe: Recipe, device: str | None = None) -> None:
         super().__init__(recipe, device)
@@ -82,6 +94,8 @@ class ShaderSource(Source):
                 device_index=device_index,
                 frame_seconds=self.config.watchdog.frame_seconds,
                 compile_seconds=self.config.watchdog.compile_seconds,
+                memory_mb=self.config.watchdog.memory_limit_mb,
+                max_source_bytes=self.config.watchdog.source_limit_bytes,
             )
         except RuntimeError as err:
             raise SourceError(f"shader source: {err}") from None
@@ -111,13 +125,15 @@ class ShaderSource(Source):
         program = self.programs[index]
         if isinstance(outcome, Exception):
             reason = _FAILURE_REASONS[type(outcome)]
-            self._broken[index] = (reason, str(outcome))
+            # The driver's log can quote the program (an `#error` line): shown, so escaped.
+            message = printable(str(outcome))
+            self._broken[index] = (reason, message)
             if len(self._broken) == len(self.programs):
                 raise SourceError(
                     f"source.programs: none of the {len(self.programs)} programs renders; "
-                    f"last error: {reason}: {outcome}"
+                    f"last error: {reason}: {message}"
                 )
-            return SampleFailure(reason, program.id, str(outcome))
+            return SampleFailure(reason, program.id, message)
         reject = self.config.reject
         for time, frame in zip(times, outcome, strict=True):
             if frame.nan_fraction > reject.max_nan_fraction:

@@ -4,6 +4,11 @@ A fragment program can loop forever (GPU drivers without a display have no timeo
 the driver and the process with it. So GL lives in a child process
 (`python -m synthgen.sources.shader.watchdog`), and the parent waits for each sample with a
 deadline: a hang or a crash costs that one sample (and excludes its program), not the render.
+Memory is bounded too: the child runs under a data limit (RLIMIT_DATA: heap and anonymous memory,
+not the libraries or the shared frames) of what it holds once started plus `memory_mb`, so a
+program that asks the compiler for gigabytes (a huge array, a macro bomb, megabytes of code) ends
+the child, a crash of that one program, instead of drawing the OOM killer onto a neighbour. And a
+program longer than `max_source_bytes` is never sent.
 
 Requests and replies are 4-byte big-endian lengths followed by JSON, over the child's stdin and
 stdout. Pixels do not go through the pipe: the child reads them from GL straight into a shared
@@ -14,10 +19,13 @@ renders the next sample while the parent takes the last one.
 from __future__ import annotations
 
 import collections
+import ctypes
 import json
 import mmap
 import os
+import resource
 import selectors
+import signal
 import struct
 import subprocess
 import sys
@@ -26,13 +34,22 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
+from synthgen.faults import failpoint
 from synthgen.processes import die_with_parent
+from synthgen.sources.shader.config import DEFAULT_MAX_SOURCE_BYTES, DEFAULT_MEMORY_MB
 from synthgen.sources.shader.gl import Frame, ShaderCompileError, ShaderRenderer, read_frame
 
 _LENGTH = struct.Struct(">I")
 # Start-up of a fresh child: Python, numpy, moderngl and the GL driver.
 START_TIMEOUT = 60.0
 IN_FLIGHT = 2
+# The child's exit status when Python itself ran out of memory under the limit.
+OUT_OF_MEMORY_EXIT = 75
+# Compiled programs are dropped from the child's cache once its anonymous memory has grown by this
+# share of `memory_mb`: the rest is for the program being compiled. Without it, a cache full of
+# large programs would make the next program fail, which program depending on what the worker
+# had rendered before, not on the program.
+_CACHE_SHARE = 3
 
 
 class ShaderHang(Exception):
@@ -40,7 +57,11 @@ class ShaderHang(Exception):
 
 
 class ShaderCrash(Exception):
-    """The render process died while running the program."""
+    """The render process died while running the program (out of memory included)."""
+
+
+class ShaderTooLarge(Exception):
+    """The program is longer than the watchdog allows; it was not compiled."""
 
 
 RenderJob = tuple[str, str, Sequence[float]]  # (program key, code, iTime of each view)
@@ -57,10 +78,13 @@ class GuardedRenderer:
         device_index: int | None = None,
         frame_seconds: float = 5.0,
         compile_seconds: float = 30.0,
+        memory_mb: int = DEFAULT_MEMORY_MB,
+        max_source_bytes: int = DEFAULT_MAX_SOURCE_BYTES,
     ) -> None:
         self.width, self.height = width, height
         self.device_index = device_index
         self.frame_seconds, self.compile_seconds = frame_seconds, compile_seconds
+        self.memory_mb, self.max_source_bytes = memory_mb, max_source_bytes
         self.frame_bytes = width * height * 4
         self.slot_bytes = max_views * self.frame_bytes
         # Shared pixels: a file both processes map (in RAM where /dev/shm exists). It is unlinked
@@ -82,6 +106,8 @@ class GuardedRenderer:
             "device_index": self.device_index,
             "shared_fd": self._shared_fd,
             "shared_bytes": IN_FLIGHT * self.slot_bytes,
+            "memory_mb": self.memory_mb,
+            "parent": os.getpid(),
         }
         self._process = subprocess.Popen(
             [sys.executable, "-m", "synthgen.sources.shader.watchdog", json.dumps(options)],
@@ -89,6 +115,7 @@ class GuardedRenderer:
             stdout=subprocess.PIPE,
             pass_fds=(self._shared_fd,),
         )
+        failpoint("gl.start")
         try:
             reply = self._receive(START_TIMEOUT)
         except (ShaderHang, ShaderCrash) as err:
@@ -100,16 +127,17 @@ class GuardedRenderer:
         self.renderer_name = reply.get("renderer", "")
 
     def render(self, key: str, code: str, times: Sequence[float]) -> list[Frame]:
-        """Render one program at each time; raises ShaderCompileError, ShaderHang or ShaderCrash."""
+        """Render one program at each time; raises ShaderCompileError, ShaderHang, ShaderCrash or
+        ShaderTooLarge."""
         [result] = self.render_many([(key, code, times)])
         if isinstance(result, Exception):
             raise result
         return result
 
     def render_many(self, jobs: Sequence[RenderJob]) -> list[list[Frame] | Exception]:
-        """Render each job; a job's result is its frames or the ShaderCompileError, ShaderHang or
-        ShaderCrash it ended with. A hang or a crash restarts the child, and the jobs that were in
-        flight with it are sent again.
+        """Render each job; a job's result is its frames or the ShaderCompileError, ShaderHang,
+        ShaderCrash or ShaderTooLarge it ended with. A hang or a crash restarts the child, and the
+        jobs that were in flight with it are sent again.
 
         A job may take compile_seconds + views x frame_seconds, counted from when the one before
         it finished."""
@@ -122,6 +150,13 @@ class GuardedRenderer:
             while following < len(jobs) and len(in_flight) < IN_FLIGHT:
                 if jobs[following][0] in failed:
                     results[following] = failed[jobs[following][0]]
+                    following += 1
+                    continue
+                length = len(jobs[following][1].encode("utf-8", "surrogatepass"))
+                if length > self.max_source_bytes:
+                    results[following] = failed[jobs[following][0]] = ShaderTooLarge(
+                        f"{length:,} bytes of code, over watchdog.max_source_bytes ({self.max_source_bytes:,})"
+                    )
                     following += 1
                     continue
                 try:
@@ -190,10 +225,29 @@ class GuardedRenderer:
                     raise ShaderHang("timed out")
                 chunk = os.read(fd, n)
                 if not chunk:
-                    raise ShaderCrash(f"the GL render process died (exit status {self._process.poll()})")
+                    raise ShaderCrash(self._death())
                 chunks.append(chunk)
                 n -= len(chunk)
         return b"".join(chunks)
+
+    def _death(self) -> str:
+        """How the child ended, for the crash message (its output has just closed)."""
+        assert self._process is not None
+        try:
+            status: int | None = self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            status = None
+        if status == OUT_OF_MEMORY_EXIT:
+            how = "out of memory"
+        elif status is not None and status < 0:
+            try:
+                how = f"signal {signal.Signals(-status).name}"
+            except ValueError:
+                how = f"signal {-status}"
+        else:
+            how = f"exit status {status}"
+        # A native library that runs out of memory under the limit ends with SIGSEGV or SIGABRT.
+        return f"the GL render process died ({how}; its memory limit: watchdog.memory_mb {self.memory_mb})"
 
     def _kill(self) -> None:
         if self._process is not None:
@@ -212,7 +266,12 @@ class GuardedRenderer:
             except (OSError, subprocess.TimeoutExpired):
                 pass
         self._kill()
-        self._shared.close()
+        try:
+            self._shared.close()
+        except BufferError:
+            # A frame read that Ctrl-C interrupted still holds a view of the map (its traceback
+            # keeps it alive); the map goes with this process, and the interruption must show.
+            pass
         os.close(self._shared_fd)
 
 
@@ -227,10 +286,74 @@ def _reply(out: IO[bytes], message: dict[str, Any]) -> None:
     out.flush()
 
 
+def memory_in_use(field: str = "VmData") -> int | None:
+    """A memory figure of this process from /proc/self/status, in bytes (Linux; None elsewhere).
+
+    VmData is what RLIMIT_DATA counts; RssAnon is the anonymous memory resident now."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+class _MemoryGuard:
+    """The child's memory limit, set once GL is up, and the program cache that gives way before it.
+
+    The limit is RLIMIT_DATA (private writable memory: the heap, anonymous maps, the compiler's and
+    the JIT's memory), not RLIMIT_AS: address space counts the libraries and the ranges a GPU driver
+    reserves without using, which differ by driver and machine. It is set after the GL context is
+    made, at what the process holds then plus the headroom, for the same reason: the limit bounds
+    what programs take, whatever the driver needs to start. Where /proc is missing (not Linux), no
+    limit is set.
+    """
+
+    def __init__(self, renderer: ShaderRenderer, megabytes: int) -> None:
+        self.renderer = renderer
+        self.share = (megabytes << 20) // _CACHE_SHARE
+        self.cache_ceiling: int | None = None
+        held = memory_in_use("VmData")
+        if held is None:
+            return
+        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        limit = held + (megabytes << 20)
+        # Never raise a limit the process was given.
+        for given in (soft, hard):
+            if given != resource.RLIM_INFINITY:
+                limit = min(limit, given)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+        resident = memory_in_use("RssAnon")
+        if resident is not None:
+            self.cache_ceiling = resident + self.share
+
+    def before_compile(self) -> None:
+        if self.cache_ceiling is None:
+            return
+        resident = memory_in_use("RssAnon")
+        if resident is not None and resident > self.cache_ceiling:
+            self.renderer.clear_cache()
+            _return_freed_memory()
+            # Memory the cache did not hold stays: the cache gets its share above that, rather
+            # than being emptied before every program.
+            after = memory_in_use("RssAnon") or resident
+            self.cache_ceiling = max(self.cache_ceiling, after + self.share)
+
+
+def _return_freed_memory() -> None:
+    """glibc: give freed heap pages back to the system, so that RssAnon shows what is in use."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _serve() -> None:
     """The child: render requests from stdin until it closes."""
-    die_with_parent()
     options = json.loads(sys.argv[1])
+    die_with_parent(options.get("parent"))
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write to the protocol stream
     try:
@@ -240,17 +363,24 @@ def _serve() -> None:
         return
     shared = mmap.mmap(options["shared_fd"], options["shared_bytes"])
     slot_bytes = options["shared_bytes"] // IN_FLIGHT
+    guard = _MemoryGuard(renderer, options["memory_mb"])
     _reply(stdout, {"status": "ready", "renderer": renderer.renderer_name})
-    for request in _requests(stdin):
-        try:
-            compiled = renderer.compile(request["key"], request["code"])
-        except ShaderCompileError as err:
-            _reply(stdout, {"status": "compile_error", "message": str(err)})
-            continue
-        base = request["slot"] * slot_bytes
-        for view, t in enumerate(request["times"]):
-            renderer.render_into(compiled, t, shared, base + view * renderer.frame_bytes)
-        _reply(stdout, {"status": "ok"})
+    try:
+        for request in _requests(stdin):
+            guard.before_compile()
+            try:
+                compiled = renderer.compile(request["key"], request["code"])
+            except ShaderCompileError as err:
+                _reply(stdout, {"status": "compile_error", "message": str(err)})
+                continue
+            base = request["slot"] * slot_bytes
+            for view, t in enumerate(request["times"]):
+                renderer.render_into(compiled, t, shared, base + view * renderer.frame_bytes)
+            _reply(stdout, {"status": "ok"})
+    except MemoryError:
+        # Over the limit in Python code: end at once, without a traceback or GL clean-up that may
+        # need memory too; the parent counts a crash and starts a fresh process.
+        os._exit(OUT_OF_MEMORY_EXIT)
     renderer.close()
 
 

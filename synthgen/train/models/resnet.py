@@ -169,9 +169,13 @@ class ResNet(nn.Module):
         return x if self.fc is None else self.fc(x)
 
 
-def resnet18(num_classes: int = 0, zero_init_residual: bool = False, stem: Stem = "imagenet", width: int = 64) -> ResNet:
+def resnet18(
+    num_classes: int = 0, zero_init_residual: bool = False, stem: Stem = "imagenet", width: int = 64
+) -> ResNet:
     return ResNet(BasicBlock, [2, 2, 2, 2], num_classes, zero_init_residual, stem, width)
 
 
-def resnet50(num_classes: int = 0, zero_init_residual: bool = False, stem: Stem = "imagenet", width: int = 64) -> ResNet:
+def resnet50(
+    num_classes: int = 0, zero_init_residual: bool = False, stem: Stem = "imagenet", width: int = 64
+) -> ResNet:
     return ResNet(Bottleneck, [3, 4, 6, 3], num_classes, zero_init_residual, stem, width)

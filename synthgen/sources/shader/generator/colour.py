@@ -126,4 +126,3 @@ def colour(b: Builder, li: int, v: str, scalars: list[str], q: str, fields: list
         b.tag("channels")
         b.name("channels")
     return c
-

@@ -201,4 +201,3 @@ def build(seed: int, index: int, attempt: int) -> Builder:
         b.line(f"col *= 1.0 - {_f(r.uniform(0.05, 0.2))} * dot(uv, uv);")
     b.line("fragColor = vec4(clamp(col, 0.02, 0.98), 1.0);")
     return b
-

@@ -256,5 +256,3 @@ def _t_fold(b: Builder) -> None:
     b.line("}")
     b.zoom *= s**n
     b.use(FOLD, n, label=f"{FOLD.label}{n}")
-
-
