@@ -45,7 +45,7 @@ from synthgen.cli_progress import ProgressBars
 @click.option("--epochs", type=click.IntRange(min=1), help="Override epochs.")
 @click.option("--batch-size", type=click.IntRange(min=2), help="Override data.batch_size (global, all processes).")
 @click.option("--arch", help="Override model.arch (resnet18, resnet50, vit_s16, vit_b16, alexnet_small).")
-@click.option("--method", help="Override method.name (simclr, mocov2, multipos, supcon, alignuniform).")
+@click.option("--method", help="Override method.name (simclr, mocov2, multipos, supcon, alignuniform, supervised).")
 @click.option("--lr", type=float, help="Override optim.lr (the peak learning rate).")
 @click.option("--workers", type=click.IntRange(min=0), help="Override data.workers (loader processes per rank).")
 @click.option(

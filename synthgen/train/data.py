@@ -268,6 +268,30 @@ def mix(streams: Sequence[Iterator[dict[str, Any]]], weights: Sequence[float], s
 
 
 @dataclass(frozen=True)
+class LabelSpace:
+    """How each corpus's `cls` becomes a class index of the method's head (method `supervised`).
+
+    Corpus n (in data.corpora order) has `counts[n]` classes, numbered 0 .. counts[n] - 1 in its
+    `cls`; its labels are shifted by `offsets[n]` (all 0 when the corpora share one label space).
+    """
+
+    specs: tuple[str, ...]  # the corpora, for the messages
+    counts: tuple[int, ...]
+    offsets: tuple[int, ...]
+
+    def index(self, label: int, corpus: int, key: str) -> int:
+        """The head's class of `label` from corpus `corpus`; DataError when it is out of range: a
+        setting to fix (method.classes), not a damaged sample, so the run stops."""
+        count = self.counts[corpus]
+        if not 0 <= label < count:
+            raise DataError(
+                f"{self.specs[corpus]}: sample {key} has cls {label}, outside 0..{count - 1} "
+                f"(method.classes gives it {count} classes): set method.classes to its number of classes"
+            )
+        return label + self.offsets[corpus]
+
+
+@dataclass(frozen=True)
 class ViewPolicy:
     """How a sample becomes a training example."""
 
@@ -275,6 +299,8 @@ class ViewPolicy:
     distinct: bool  # draw different stored views when there are enough (GenRep/StableRep positives)
     size: tuple[int, int]  # width, height every view is decoded to
     needs_labels: bool
+    # Checks and offsets each label (method `supervised`); None: `cls` as stored.
+    labels: LabelSpace | None = None
 
 
 def to_example(sample: dict[str, Any], policy: ViewPolicy, rng: random.Random) -> tuple[torch.Tensor, int]:
@@ -389,7 +415,10 @@ class ShardStream(IterableDataset):
         if stored:
             samples = mix(
                 [
-                    corpus_samples(c, slot, nslots, sample_seed(self.seed, 1, n), counts, self.storage_options)
+                    _tagged(
+                        corpus_samples(c, slot, nslots, sample_seed(self.seed, 1, n), counts, self.storage_options),
+                        n if self.policy.labels is not None else None,
+                    )
                     for n, c in stored
                 ],
                 [c.weight for _, c in stored],
@@ -441,6 +470,12 @@ class ShardStream(IterableDataset):
                             ) from None
                         continue
                     failed_in_a_row = 0
+                    if self.policy.labels is not None:
+                        # Outside the damage handling: a label the settings do not cover stops the run.
+                        corpus = numbers[chosen]
+                        if corpus is None:  # a stored sample, tagged with its corpus's number
+                            corpus = sample[_CORPUS]
+                        label = self.policy.labels.index(label, corpus, sample.get("__key__", "?"))
                     images.append(example)
                     labels.append(label)
                 batch = {
@@ -455,6 +490,20 @@ class ShardStream(IterableDataset):
             for stream in streams:
                 if isinstance(stream, LiveStream):
                     stream.close()
+
+
+# The key under which a stored sample carries its corpus's number through the mix and the shuffle.
+_CORPUS = "__corpus__"
+
+
+def _tagged(samples: Iterator[dict[str, Any]], number: int | None) -> Iterator[dict[str, Any]]:
+    """The samples, each marked as corpus `number`'s (None: unmarked, as they are)."""
+    if number is None:
+        yield from samples
+        return
+    for sample in samples:
+        sample[_CORPUS] = number
+        yield sample
 
 
 def _batches_of_worker(batches: int, role: int, workers: int) -> int:

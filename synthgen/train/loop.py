@@ -50,9 +50,17 @@ from synthgen.train.checkpoints import (
 )
 from synthgen.train.config import ConfigError, TrainConfig
 from synthgen.train.curves import METRICS, write_curves
-from synthgen.train.data import DataError, ShardStream, TrainCorpus, ViewPolicy, make_loader, open_corpus
+from synthgen.train.data import (
+    DataError,
+    LabelSpace,
+    ShardStream,
+    TrainCorpus,
+    ViewPolicy,
+    make_loader,
+    open_corpus,
+)
 from synthgen.train.live import LiveCorpus
-from synthgen.train.methods import build_method
+from synthgen.train.methods import MethodConfig, SupervisedConfig, build_method
 from synthgen.train.models import build_backbone
 from synthgen.train.optim import build_optimizer, lr_at, set_lr
 from synthgen.train.recording import StreamRecorder
@@ -155,6 +163,8 @@ class Trainer:
         # `eval` rebuilds exactly this network.
         self.backbone_options = config.model.backbone_options(self.crop_size)
         backbone = build_backbone(config.model.arch, self.crop_size, **self.backbone_options)
+        # Before the method: its classification head's size comes from the class counts checked here.
+        self.labels = label_space(config.method, corpora)
         self.method = build_method(backbone, config.method)
         _check_fit(config, self.method, corpora, process)
         self.method.to(process.device)
@@ -186,6 +196,7 @@ class Trainer:
             distinct=config.data.positives == "views",
             size=(self.image_size, self.image_size),
             needs_labels=self.method.needs_labels,
+            labels=self.labels,
         )
         stream = ShardStream(
             self.corpora,
@@ -457,6 +468,43 @@ def _plain_errors(loader: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         if len(lines) > 1 and lines[-1].startswith(f"{DataError.__module__}.{DataError.__name__}: "):
             raise DataError(lines[-1].split(": ", 1)[1]) from None
         raise
+
+
+def label_space(method: MethodConfig, corpora: list[TrainCorpus | LiveCorpus]) -> LabelSpace | None:
+    """How the corpora's `cls` map to the classes of a `supervised` method's head (None for other
+    methods, which take `cls` as stored); ConfigError, naming the key, for class counts that are
+    missing, do not match the corpora, or a mix whose classes would collide."""
+    if not isinstance(method, SupervisedConfig):
+        return None
+    specs = tuple(corpus.spec for corpus in corpora)
+    classes = method.classes
+    if classes is None:
+        raise ConfigError(
+            "method.classes: supervised needs the number of classes of the corpora's `cls` (a corpus does not "
+            "record it): set it, e.g. --set method.classes=1000"
+        )
+    if len(corpora) > 1 and method.mixed_classes == "refuse":
+        raise ConfigError(
+            f"method.mixed_classes: the corpora {', '.join(specs)} each number their own classes (class 3 of one "
+            "is not class 3 of another): set method.mixed_classes=offset and method.classes=[N1, N2, ...] to give "
+            "each its own classes, or method.mixed_classes=shared if they share one set of classes"
+        )
+    if method.mixed_classes == "offset":
+        if not isinstance(classes, list) or len(classes) != len(corpora):
+            raise ConfigError(
+                f"method.classes: with mixed_classes: offset, give one class count per corpus "
+                f"({len(corpora)}: [N1, N2, ...] in the order of the corpora), got {classes!r}"
+            )
+        offsets = [sum(classes[:n]) for n in range(len(classes))]
+        return LabelSpace(specs, tuple(classes), tuple(offsets))
+    if isinstance(classes, list):
+        if len(classes) != 1:
+            raise ConfigError(
+                f"method.classes: a list of counts ({classes!r}) goes with method.mixed_classes: offset; "
+                "give one number for corpora that share their classes"
+            )
+        classes = classes[0]
+    return LabelSpace(specs, (classes,) * len(corpora), (0,) * len(corpora))
 
 
 def _check_fit(

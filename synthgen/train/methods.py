@@ -1,12 +1,14 @@
-"""Self-supervised methods: contrastive losses and the small modules that apply them to a backbone.
+"""Pretraining methods: contrastive losses, cross-entropy on labels, and the small modules that apply
+them to a backbone.
 
 Two layers:
 
 - Pure loss functions on L2-normalised embeddings `z` of shape (B, V, D) (B samples or groups, V views
   of each): `nt_xent` (SimCLR), `multi_positive` (StableRep), `supcon` (SupCon, "L_out" form) and
   `align_uniform` (Wang & Isola). Each returns a scalar loss, the mean over this process's anchors.
-- Method modules (`SimCLR`, `MoCoV2`, `MultiPositive`, `SupCon`, `AlignUniform`), each built from the
-  backbone and its pydantic config: `forward(views, labels) -> (loss, metrics)`.
+- Method modules (`SimCLR`, `MoCoV2`, `MultiPositive`, `SupCon`, `AlignUniform`, and `Supervised`,
+  cross-entropy on the corpus's `cls` through a classification head), each built from the backbone
+  and its pydantic config: `forward(views, labels) -> (loss, metrics)`.
 
 Embeddings are flattened view-major within a sample: row `b * V + v` is view v of sample b, so rows
 `[b * V, (b + 1) * V)` form one group of positives.
@@ -306,8 +308,43 @@ class AlignUniformConfig(StrictModel):
     head: HeadConfig = HeadConfig()
 
 
+class ClassifierHeadConfig(StrictModel):
+    """The classification head of `supervised`: `layers: 1` (the default) is one Linear on the pooled
+    features, as FractalDB and VisualAtom pretrain (a torchvision model with its `fc` replaced); more
+    layers put `layers` - 1 Linear-BatchNorm-ReLU blocks of `hidden` features before that Linear."""
+
+    hidden: int = Field(2048, ge=1)
+    layers: int = Field(1, ge=1, le=8)
+
+
+class SupervisedConfig(StrictModel):
+    """Formula-driven supervised pretraining (FractalDB, Kataoka et al. ACCV 2020; VisualAtom, Takashima
+    et al. CVPR 2023): cross-entropy on the corpus's `cls` (the generator's category) through a head."""
+
+    name: Literal["supervised"] = "supervised"
+    # The number of classes. An int: one label space (one corpus, or corpora with
+    # `mixed_classes: shared`); a list: one count per corpus of data.corpora, in order, with
+    # `mixed_classes: offset`. None: refused before training with a line asking for it (a corpus
+    # does not record how many classes its generator has).
+    classes: Annotated[int, Field(ge=1)] | list[Annotated[int, Field(ge=1)]] | None = None
+    # DeiT's and VisualAtom's 0.1; FractalDB trained with plain cross-entropy (0).
+    label_smoothing: float = Field(0.1, ge=0.0, lt=1.0)
+    # Corpora mixed in one run each number their own classes (class 3 of one is not class 3 of
+    # another): refuse such a mix, offset each corpus's labels by the previous corpora's counts,
+    # or treat the corpora as sharing one label space.
+    mixed_classes: Literal["refuse", "offset", "shared"] = "refuse"
+    # Each view is one training example with its sample's label (FDSL trains on one).
+    views: int = Field(1, ge=1)
+    head: ClassifierHeadConfig = ClassifierHeadConfig()
+
+    @property
+    def total_classes(self) -> int | None:
+        """The head's outputs: `classes`, or the sum of the per-corpus counts (None when unset)."""
+        return sum(self.classes) if isinstance(self.classes, list) else self.classes
+
+
 MethodConfig = Annotated[
-    SimCLRConfig | MoCoV2Config | MultiPositiveConfig | SupConConfig | AlignUniformConfig,
+    SimCLRConfig | MoCoV2Config | MultiPositiveConfig | SupConConfig | AlignUniformConfig | SupervisedConfig,
     Field(discriminator="name"),
 ]
 
@@ -355,7 +392,11 @@ class Method(nn.Module):
             raise ValueError(f"the backbone must have an integer `feature_dim` attribute, got {feature_dim!r}")
         self.config = config
         self.backbone = backbone
-        self.head = ProjectionHead(feature_dim, config.head)
+        self.head = self._build_head(feature_dim)
+
+    def _build_head(self, feature_dim: int) -> nn.Module:
+        """The module on top of the backbone's features (the projection head); exports leave it out."""
+        return ProjectionHead(feature_dim, self.config.head)
 
     def _check_views(self, views: Tensor, labels: Tensor | None) -> None:
         expected = self.config.views
@@ -416,6 +457,41 @@ class AlignUniform(Method):
         c = self.config
         loss, align, uniform = _align_uniform(self.embed(views), c.alpha, c.t, c.align_weight, c.uniform_weight)
         return loss, {"align": align, "uniform": uniform}
+
+
+class Supervised(Method):
+    """Cross-entropy with label smoothing on the `cls` labels: the FDSL recipe (FractalDB, VisualAtom).
+
+    The head is a classifier (`ClassifierHeadConfig`, one Linear by default) with `total_classes`
+    outputs; every view of a sample is a training example with the sample's label. Labels must lie
+    in [0, total_classes): the data loader checks them against each corpus's count (a label out of
+    range would be an IndexError on the CPU, a device-side assert on CUDA). In DDP each rank's loss
+    is the mean over its examples and DDP averages the gradients: the mean over the global batch.
+
+    Metrics: `acc`, the top-1 accuracy of the head on the (augmented) training batch.
+    """
+
+    needs_labels: ClassVar[bool] = True
+
+    def _build_head(self, feature_dim: int) -> nn.Module:
+        classes = self.config.total_classes
+        if classes is None:
+            raise ValueError("supervised needs the number of classes: set method.classes")
+        head = self.config.head
+        return ProjectionHead(feature_dim, HeadConfig(hidden=head.hidden, out=classes, layers=head.layers))
+
+    def forward(self, views: Tensor, labels: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+        self._check_views(views, labels)
+        assert labels is not None  # _check_views refuses None for a method that needs labels
+        if labels.shape != (views.shape[0],):
+            raise ValueError(
+                f"supervised needs one label per sample, shape ({views.shape[0]},), got {tuple(labels.shape)}"
+            )
+        logits = _at_least_float32(self.head(self.backbone(views.flatten(0, 1))))
+        targets = labels.to(logits.device).repeat_interleave(views.shape[1])  # view-major rows, as embed
+        loss = F.cross_entropy(logits, targets, label_smoothing=self.config.label_smoothing)
+        accuracy = (logits.argmax(dim=1) == targets).float().mean().detach()
+        return loss, {"acc": accuracy}
 
 
 class MoCoV2(Method):
@@ -528,6 +604,7 @@ METHODS: dict[str, type[Method]] = {
     "multipos": MultiPositive,
     "supcon": SupCon,
     "alignuniform": AlignUniform,
+    "supervised": Supervised,
 }
 
 
