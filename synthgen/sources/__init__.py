@@ -17,6 +17,7 @@ from synthgen.sources.diffusion.config import DiffusionSourceConfig
 from synthgen.sources.gan.config import GanSourceConfig
 from synthgen.sources.noise.config import MODELS, NoiseSourceConfig
 from synthgen.sources.shader.config import ShaderSourceConfig
+from synthgen.sources.visualatom.config import VisualAtomSourceConfig
 
 if TYPE_CHECKING:
     from synthgen.recipe import Recipe
@@ -28,6 +29,7 @@ SOURCES: dict[str, str] = {
     "noise": "synthgen.sources.noise.source:NoiseSource",
     "diffusion": "synthgen.sources.diffusion.source:DiffusionSource",
     "gan": "synthgen.sources.gan.source:GanSource",
+    "visualatom": "synthgen.sources.visualatom.source:VisualAtomSource",
     # Outside this package: it reads data with synthgen.evaluate (see synthgen/sources/dataset.py).
     "dataset": "synthgen.realdata:DatasetSource",
 }
@@ -35,7 +37,12 @@ SOURCES: dict[str, str] = {
 # The recipe's `source` section: the config model of the family its `kind` names (for noise and
 # gan, itself a union of variants; see their config modules).
 SourceConfig = Annotated[
-    ShaderSourceConfig | NoiseSourceConfig | DiffusionSourceConfig | GanSourceConfig | DatasetSourceConfig,
+    ShaderSourceConfig
+    | NoiseSourceConfig
+    | DiffusionSourceConfig
+    | GanSourceConfig
+    | DatasetSourceConfig
+    | VisualAtomSourceConfig,
     Field(discriminator="kind"),
 ]
 # The values of the keys that choose a variant, for the error that says one is missing.
