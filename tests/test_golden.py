@@ -76,6 +76,7 @@ CORPORA: dict[str, dict[str, Any]] = {
         "image": {"size": 32},
         "source": {"kind": "gan", "init": "random", "network": TINY_GAN, "batch_size": 4},
     },
+    "visualatom": {"views": 2, "image": {"size": 24}, "source": {"kind": "visualatom", "classes": 3}},
     "diffusion": {
         "count": 4,
         "views": 2,
@@ -95,6 +96,7 @@ SOFTWARE = {
     "shader": ("numpy", "Pillow", "gl"),
     "noise": ("numpy", "torch", "Pillow"),
     "gan": ("numpy", "torch", "Pillow"),
+    "visualatom": ("numpy", "torch", "Pillow"),
     "diffusion": ("numpy", "torch", "Pillow", "diffusers", "transformers"),
 }
 

@@ -143,6 +143,7 @@ CASES: dict[str, Case] = {
         "diffusion", format="jpg", setup=write_tiny_pipeline, extras=frozenset({"cls", "txt"}), workers=False
     ),
     "dataset": Case({"kind": "dataset", "dataset": "idx:digits"}, views=1, setup=write_idx, extras=CLS),
+    "visualatom": golden("visualatom", extras=CLS),
 }
 
 
@@ -153,6 +154,7 @@ NO_REDRAW = {
     "gan": "the gan family's redrawn case is gan-sparse-redrawn",
     "diffusion": "diffusion rejects only non-finite output, which no recipe makes (test_diffusion.py patches one)",
     "dataset": "a dataset source rejects nothing: its images are the dataset's",
+    "visualatom": "its near-constant redraws are tested in tests/test_visualatom.py",
 }
 
 
