@@ -14,6 +14,8 @@ from pydantic import Field
 from synthgen.permissions import Permissions, check_code_allowed, resolve_permissions
 from synthgen.sources.dataset import DatasetSourceConfig
 from synthgen.sources.diffusion.config import DiffusionSourceConfig
+from synthgen.sources.fractal.config import MODES as FRACTAL_MODES
+from synthgen.sources.fractal.config import FractalSourceConfig
 from synthgen.sources.gan.config import GanSourceConfig
 from synthgen.sources.noise.config import MODELS, NoiseSourceConfig
 from synthgen.sources.shader.config import ShaderSourceConfig
@@ -29,6 +31,7 @@ SOURCES: dict[str, str] = {
     "noise": "synthgen.sources.noise.source:NoiseSource",
     "diffusion": "synthgen.sources.diffusion.source:DiffusionSource",
     "gan": "synthgen.sources.gan.source:GanSource",
+    "fractal": "synthgen.sources.fractal.source:FractalSource",
     "visualatom": "synthgen.sources.visualatom.source:VisualAtomSource",
     # Outside this package: it reads data with synthgen.evaluate (see synthgen/sources/dataset.py).
     "dataset": "synthgen.realdata:DatasetSource",
@@ -42,11 +45,12 @@ SourceConfig = Annotated[
     | DiffusionSourceConfig
     | GanSourceConfig
     | DatasetSourceConfig
-    | VisualAtomSourceConfig,
+    | VisualAtomSourceConfig
+    | FractalSourceConfig,
     Field(discriminator="kind"),
 ]
 # The values of the keys that choose a variant, for the error that says one is missing.
-SOURCE_TAGS: dict[str, tuple[str, ...]] = {"kind": tuple(SOURCES), "model": MODELS}
+SOURCE_TAGS: dict[str, tuple[str, ...]] = {"kind": tuple(SOURCES), "model": MODELS, "mode": FRACTAL_MODES}
 
 
 def source_class(kind: str) -> type[Source]:
