@@ -77,6 +77,17 @@ CORPORA: dict[str, dict[str, Any]] = {
         "source": {"kind": "gan", "init": "random", "network": TINY_GAN, "batch_size": 4},
     },
     "visualatom": {"views": 2, "image": {"size": 24}, "source": {"kind": "visualatom", "classes": 3}},
+    "fractal": {
+        "views": 2,
+        "image": {"size": 24},
+        "source": {
+            "kind": "fractal",
+            "mode": "fractaldb",
+            "categories": 3,
+            "points": 4000,
+            "search": {"size": 64, "points": 4000},
+        },
+    },
     "diffusion": {
         "count": 4,
         "views": 2,
@@ -97,6 +108,7 @@ SOFTWARE = {
     "noise": ("numpy", "torch", "Pillow"),
     "gan": ("numpy", "torch", "Pillow"),
     "visualatom": ("numpy", "torch", "Pillow"),
+    "fractal": ("numpy", "torch", "Pillow"),
     "diffusion": ("numpy", "torch", "Pillow", "diffusers", "transformers"),
 }
 
@@ -338,8 +350,7 @@ def test_a_recipe_for_another_generator_version_is_refused_naming_the_field():
     with pytest.raises(RecipeError) as err:
         generated_recipe(seed=0, generator=2)
     assert str(err.value) == (
-        "recipe: source.programs.0.generator: "
-        "this synthgen generates programs with generator 1, the recipe asks for 2"
+        "recipe: source.programs.0.generator: this synthgen generates programs with generator 1, the recipe asks for 2"
     )
     with pytest.raises(RecipeError, match=r"source\.programs\.1: `generator` goes with `generate`"):
         shader_recipe({"generate": 2}, {"builtin": "library", "generator": 1})

@@ -144,6 +144,7 @@ CASES: dict[str, Case] = {
     ),
     "dataset": Case({"kind": "dataset", "dataset": "idx:digits"}, views=1, setup=write_idx, extras=CLS),
     "visualatom": golden("visualatom", extras=CLS),
+    "fractal": golden("fractal", extras=CLS),
 }
 
 
@@ -155,6 +156,7 @@ NO_REDRAW = {
     "diffusion": "diffusion rejects only non-finite output, which no recipe makes (test_diffusion.py patches one)",
     "dataset": "a dataset source rejects nothing: its images are the dataset's",
     "visualatom": "its near-constant redraws are tested in tests/test_visualatom.py",
+    "fractal": "its category redraws (the filling-rate filter) are tested in tests/test_fractal.py",
 }
 
 
@@ -214,9 +216,7 @@ def corpus(request: pytest.FixtureRequest, pool: SpawnedPool, tmp_path_factory: 
     case = CASES[name]
     folder = tmp_path_factory.mktemp(name)
     recipe = case.recipe(name, folder)
-    summary = render_corpus(
-        recipe, str(folder / "out"), executor=pool if case.workers else None, permissions=TEST_CODE
-    )
+    summary = render_corpus(recipe, str(folder / "out"), executor=pool if case.workers else None, permissions=TEST_CODE)
     return Rendered(case, recipe, folder / "out", summary)
 
 
