@@ -322,3 +322,18 @@ def test_a_study_checks_its_evaluation_data_before_rendering_anything(tmp_path: 
         load_experiment(study, ["eval.headline=finetune_top1"])
     with pytest.raises(ExperimentError, match=r"exactly one of `recipe`"):
         load_experiment(study, ["corpora.0.dataset=idx:x"])
+
+
+def test_a_corpus_may_train_with_its_own_method_but_not_its_own_network(tmp_path: Path):
+    """A formula-driven corpus is pretrained with `supervised` on its categories while the other
+    rows keep the study's method; the network stays the study's, so that every row is compared
+    with the same untrained one."""
+    study = write_experiment(tmp_path)
+    supervised = "corpora.1.train={method: {name: supervised, classes: 4}}"
+    shaders, spectrum = plan_corpora(load_experiment(study, [supervised]), tmp_path)
+    assert {config.method.name for config in shaders.configs.values()} == {"simclr"}
+    assert {config.method.name for config in spectrum.configs.values()} == {"supervised"}
+    assert [config.seed for config in spectrum.configs.values()] == [0, 1]
+    assert spectrum.configs[0].epochs == shaders.configs[0].epochs == 1  # the study's settings still apply
+    with pytest.raises(ExperimentError, match=r"corpora\.1\.train: model\.width is the study's"):
+        load_experiment(study, ["corpora.1.train={model: {width: 8}}"])

@@ -83,10 +83,26 @@ class CorpusEntry(StrictModel):
     recipe: ExistingPath | None = None
     dataset: DocumentSpec | None = Field(None, min_length=1)
     set: dict[str, Any] = Field(default_factory=dict)
+    # Training settings for this corpus, after the study's `train.set` (e.g. a formula-driven
+    # corpus pretrained with `method: {name: supervised, classes: 100}`).
+    train: dict[str, Any] = Field(default_factory=dict)
     # For the accuracy-against-programs plot; counted from the recipe for shader corpora.
     programs: int | None = Field(None, ge=1)
 
-    _flat = field_validator("set", mode="before")(flatten_settings)
+    _flat = field_validator("set", "train", mode="before")(flatten_settings)
+
+    @field_validator("train")
+    @classmethod
+    def _same_network_and_seeds(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # Every row is compared with the same untrained network (the random baseline, the gap
+        # closed) and over the study's seeds: those stay the study's.
+        fixed = sorted(key for key in value if key.startswith("model.") or key in ("model", "seed", "data.corpora"))
+        if fixed:
+            raise ValueError(
+                f"{fixed[0]} is the study's (train.set or the corpus itself): every corpus trains the same "
+                "network on its own data over the study's seeds"
+            )
+        return value
 
     @model_validator(mode="after")
     def _one_origin(self) -> CorpusEntry:

@@ -227,13 +227,36 @@ def _plan(entry: CorpusEntry, experiment: Experiment, out: Path) -> PlannedCorpu
     folder = out / "corpora" / entry.name
     configs = {
         seed: load_train_config(
-            experiment.train.config, data=[str(folder)], settings={**experiment.train.set, "seed": seed}
+            experiment.train.config,
+            data=[str(folder)],
+            settings={**_train_settings(experiment, entry), "seed": seed},
         )
         for seed in experiment.train.seeds
     }
     origin = entry.recipe or f"dataset {entry.dataset}"
     return PlannedCorpus(entry.name, recipe, origin, folder, entry.programs or _count_programs(recipe), configs,
                          control=entry.is_control)  # fmt: skip
+
+
+def _train_settings(experiment: Experiment, entry: CorpusEntry) -> dict[str, Any]:
+    """The study's training settings, then the corpus's own. A corpus that names its method
+    (`method.name`) gets that method whole: the study's method settings (a SimCLR temperature,
+    a projection head) and the config file's do not apply to another method."""
+    own = {key.removeprefix("method."): value for key, value in entry.train.items() if key.startswith("method.")}
+    if "name" not in own:
+        return {**experiment.train.set, **entry.train}
+    study = {
+        key: value for key, value in experiment.train.set.items() if key != "method" and not key.startswith("method.")
+    }
+    rest = {key: value for key, value in entry.train.items() if not key.startswith("method.")}
+    method: dict[str, Any] = {}
+    for key, value in own.items():  # dotted keys back into one mapping: it replaces the file's
+        node = method
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return {**study, **rest, "method": method}
 
 
 # The render settings that a real-data control takes over (the rest describe a synthetic family).
