@@ -277,7 +277,13 @@ def validate(
 
 @cli.command()
 @click.argument("corpus")
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Image file to write: .png, .jpg or .webp (its folder is made if needed).",
+)
 @click.option("--n", "count", type=click.IntRange(min=1), default=64, show_default=True, help="Samples to show.")
 @storage_option
 def preview(corpus: str, out_path: str, count: int, storage_options: tuple[str, ...]) -> None:
@@ -287,7 +293,12 @@ def preview(corpus: str, out_path: str, count: int, storage_options: tuple[str, 
     Example:
       synthgen preview out/demo --out grid.png --n 32
     """
-    from synthgen.corpus.inspect import write_preview
+    from synthgen.corpus.inspect import sheet_format, write_preview
+
+    try:
+        sheet_format(out_path)  # before the corpus is read
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--out") from None
 
     shown = write_preview(corpus, out_path, count, storage_options=parse_storage_options(storage_options))
     click.echo(f"wrote {out_path}: {shown} samples")

@@ -119,6 +119,22 @@ def test_preview_writes_a_contact_sheet(corpus: Path, tmp_path: Path):
         assert len(np.unique(np.asarray(sheet).reshape(-1, 3), axis=0)) > 100
 
 
+def test_preview_writes_the_format_its_name_says_into_a_folder_it_makes(corpus: Path, tmp_path: Path):
+    for name, magic in (("sheet.jpg", b"\xff\xd8\xff"), ("sheet.webp", b"RIFF"), ("sheet.png", b"\x89PNG")):
+        target = tmp_path / "not-yet" / "there" / name
+        result = invoke("preview", str(corpus), "--out", str(target), "--n", "3")
+        assert result.exit_code == 0, result.output
+        assert target.read_bytes().startswith(magic)
+    refused = invoke("preview", str(corpus), "--out", str(tmp_path / "sheet.gif"))
+    assert refused.exit_code == 2 and "--out" in refused.output and ".png, .jpg, .jpeg, .webp" in refused.output
+    assert not (tmp_path / "sheet.gif").exists()
+    (tmp_path / "a-file").write_text("")
+    blocked = invoke("preview", str(corpus), "--out", str(tmp_path / "a-file" / "sheet.png"))
+    assert blocked.exit_code == 2 and blocked.output.startswith(
+        f"error: {tmp_path / 'a-file' / 'sheet.png'}: cannot write"
+    )
+
+
 def test_inspect_reports_counts_failures_and_image_statistics(corpus: Path):
     result = invoke("inspect", str(corpus), "--json", "--samples", "0")
     assert result.exit_code == 0

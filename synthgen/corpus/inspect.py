@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ from PIL import Image
 from synthgen.corpus.encode import decode_image
 from synthgen.corpus.format import IMAGE_FORMATS, image_fields
 from synthgen.corpus.read import Corpus
-from synthgen.errors import CorpusError
+from synthgen.errors import CorpusError, StorageError
 
 logger = logging.getLogger(__name__)
 
@@ -115,8 +116,9 @@ def inspect_corpus(
 def write_preview(
     url: str, out_path: str, count: int = 64, thumb: int = 128, storage_options: dict[str, Any] | None = None
 ) -> int:
-    """A contact sheet PNG of the first `count` samples: each sample's views side by side in a row.
-    A sample that does not decode is named in the log and left out; returns how many are shown."""
+    """A contact sheet of the first `count` samples, each sample's views side by side in a row, as
+    PNG, JPEG or WebP after `out_path`'s suffix (its folder is made if needed). A sample that
+    does not decode is named in the log and left out; returns how many are shown."""
     bad: list[str] = []
     found = (_decoded(shard, sample, bad) for shard, sample in Corpus(url, storage_options).located_samples(count))
     groups = [images for images in found if images is not None]
@@ -143,5 +145,22 @@ def write_preview(
         for v, image in enumerate(images):
             tile = Image.fromarray(image).resize((cell_w, cell_h), Image.Resampling.BILINEAR)
             sheet.paste(tile, (x0 + v * (cell_w + gap), y0))
-    sheet.save(out_path, format="PNG")
+    out = Path(out_path)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        sheet.save(out, format=sheet_format(out_path))
+    except OSError as err:
+        raise StorageError(f"{out_path}: cannot write the contact sheet: {err.strerror or err}") from None
     return len(groups)
+
+
+# Contact sheet formats by file suffix: the bytes are what the name says.
+SHEET_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+
+
+def sheet_format(out_path: str) -> str:
+    """The image format that `out_path`'s suffix names; ValueError for another suffix."""
+    suffix = Path(out_path).suffix.lower()
+    if suffix not in SHEET_FORMATS:
+        raise ValueError(f"expected a file name ending in {', '.join(SHEET_FORMATS)}, got {out_path!r}")
+    return SHEET_FORMATS[suffix]
