@@ -31,7 +31,7 @@ from synthgen.cli_options import (
 )
 from synthgen.cli_progress import ProgressBars, progress_bar
 from synthgen.errors import SynthgenError
-from synthgen.text import printable
+from synthgen.text import counted, printable
 
 logger = logging.getLogger(__name__)
 
@@ -536,8 +536,8 @@ def format_report(report: dict[str, Any]) -> str:
     lines = [
         f"corpus     {report['url']}  ({state})",
         f"recipe     {report['name']}  sha256 {report['recipe_sha256']}",
-        f"samples    {report['nsamples']} in {report['nshards']} shards, {report['views']} views each "
-        f"({report['nimages']} images)",
+        f"samples    {report['nsamples']} in {counted(report['nshards'], 'shard')}, "
+        f"{counted(report['views'], 'view')} each ({counted(report['nimages'], 'image')})",
         f"bytes      {report['filesize']:,} ({per_image:.1f} KiB per image)",
         f"failures   {failures} (redrawn)",
     ]

@@ -13,6 +13,7 @@ import click
 
 from synthgen.cli_options import parse_permissions, parse_storage_options, permission_options, storage_option
 from synthgen.cli_progress import ProgressBars
+from synthgen.text import counted
 
 
 @click.command()
@@ -142,10 +143,14 @@ def train(
     loss = summary.final_loss
     top1 = summary.monitor.get("monitor_knn_top1")
     monitored = "" if top1 is None else f", monitor kNN top-1 {100 * top1:.1f}%"
+    skipped = [
+        counted(n, f"bad {noun}") for n, noun in ((summary.bad_samples, "sample"), (summary.bad_shards, "shard")) if n
+    ]
     click.echo(
         f"{state}: {summary.steps}/{summary.total_steps} steps, loss {loss:.4f}, "
-        f"{summary.images_per_s:.0f} images/s, skipped {summary.bad_samples} bad samples "
-        f"and {summary.bad_shards} bad shards{monitored}; backbone: {summary.backbone}"
+        f"{summary.images_per_s:.0f} images/s"
+        + (f", skipped {' and '.join(skipped)}" if skipped else "")
+        + f"{monitored}; backbone: {summary.backbone}"
         if loss is not None
         else f"{state}: no step taken"
     )

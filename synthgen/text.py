@@ -34,3 +34,9 @@ def _escape(char: str) -> str:
             return repr(char)[1:-1]
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
     return char
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """`1 shard`, `3 shards`: a count with its noun in the number it needs (`plural` where
+    adding an s is wrong)."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"

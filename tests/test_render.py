@@ -92,9 +92,7 @@ def test_a_broken_program_is_excluded_counted_and_reported_once(make_recipe, pro
     (program_dir / "zz-broken.frag").write_text(BROKEN_PROGRAM)
     recipe = load_recipe(make_recipe(count=40))
     reported: list[str] = []
-    summary = render_corpus(
-        recipe, str(tmp_path / "out"), on_failure_subject=lambda s, m: reported.append(s)
-    )
+    summary = render_corpus(recipe, str(tmp_path / "out"), on_failure_subject=lambda s, m: reported.append(s))
     assert reported == ["programs/zz-broken"]
     assert "compile_error" in summary.failure_subjects["programs/zz-broken"]
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
@@ -247,3 +245,14 @@ def test_a_generated_program_set_renders_with_blocked_sampling(make_recipe, tmp_
     assert len(set(ids[:12])) == 3 and set(ids[:12]).isdisjoint(ids[12:])
     failures = sum(manifest["failures"].values())
     assert failures or sorted(Counter(ids).values()) == [4] * 6
+
+
+def test_the_summary_line_counts_honestly(make_recipe, tmp_path: Path):
+    """One shard is `1 shard`, and a resume with nothing left says so instead of `0 samples/s`."""
+    recipe = load_recipe(make_recipe(count=4, shard={"samples": 4}, views=1))
+    out = tmp_path / "out"
+    line = render_corpus(recipe, str(out)).line()
+    assert " 4 samples (4 images) in 1 shard to " in line and "samples/s" in line
+    (out / "manifest.json").unlink()  # every shard is committed: the resume renders nothing
+    again = render_corpus(recipe, str(out)).line()
+    assert "nothing left to render, 1 shard kept from an earlier run" in again and "0 samples/s" not in again

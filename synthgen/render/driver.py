@@ -40,6 +40,7 @@ from synthgen.render.plan import (
 from synthgen.render.samples import render_samples, sample_fields
 from synthgen.sources import build_source, source_class
 from synthgen.sources.base import Source
+from synthgen.text import counted
 
 logger = logging.getLogger(__name__)
 
@@ -75,14 +76,20 @@ class RenderSummary:
                 f"{self.dest} already holds this corpus complete ({self.nsamples} samples, "
                 f"recipe {self.recipe_sha256[:12]}); nothing to do (--overwrite renders it again)"
             )
-        rate = self.rendered_samples / self.seconds if self.seconds > 0 else 0.0
         resumed = self.nshards - self.rendered_shards
         text = (
-            f"wrote {self.nsamples} samples ({self.nimages} images) in {self.nshards} shards to {self.dest}: "
-            f"rendered {self.rendered_samples} samples in {self.seconds:.1f} s ({rate:.0f} samples/s)"
+            f"wrote {counted(self.nsamples, 'sample')} ({counted(self.nimages, 'image')}) in "
+            f"{counted(self.nshards, 'shard')} to {self.dest}: "
         )
+        if self.rendered_samples and self.seconds > 0:
+            rate = self.rendered_samples / self.seconds
+            text += (
+                f"rendered {counted(self.rendered_samples, 'sample')} in {self.seconds:.1f} s ({rate:.0f} samples/s)"
+            )
+        else:
+            text += "nothing left to render"
         if resumed:
-            text += f", {resumed} shards kept from an earlier run"
+            text += f", {counted(resumed, 'shard')} kept from an earlier run"
         if self.failures:
             text += "; redrawn: " + ", ".join(f"{n} {reason}" for reason, n in sorted(self.failures.items()))
         return text + f"; recipe {self.recipe_sha256[:12]}"
