@@ -93,9 +93,7 @@ def _in_main_thread() -> bool:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="synthgen")
-@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli() -> None:
     """Render synthetic image corpora from recipes into WebDataset shards.
 
     \b
@@ -104,7 +102,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
       synthgen inspect out/demo
       synthgen preview out/demo --out grid.png
     """
-    ctx.ensure_object(dict)["debug"] = debug  # the object --quiet or --verbose may have made already
 
 
 @cli.command()

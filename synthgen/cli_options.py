@@ -95,8 +95,17 @@ def _remember(ctx: click.Context, param: click.Parameter, value: bool) -> None:
         raise click.UsageError("--quiet and --verbose exclude each other")
 
 
+def _remember_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:  # read by the root command's error handling (cli._Group)
+        ctx.find_root().ensure_object(dict)["debug"] = True
+
+
 def _verbosity_options() -> list[click.Option]:
     return [
+        click.Option(
+            ["--debug"], is_flag=True, expose_value=False, callback=_remember_debug,
+            help="Show tracebacks instead of one-line errors.",
+        ),
         click.Option(
             ["--quiet"], is_flag=True, expose_value=False, callback=_remember,
             help="Errors only: no progress bars, no warnings.",
@@ -116,7 +125,7 @@ def verbosity() -> str:
 
 
 def add_common_options(command: click.Command) -> None:
-    """Give `command`, and every command under it, --quiet and --verbose (declared here once), so
+    """Give `command`, and every command under it, --quiet, --verbose and --debug (declared here once), so
     that they may come before a command's name or after it; each command configures logging as it
     starts, and takes its handler away when it ends."""
     command.params.extend(_verbosity_options())

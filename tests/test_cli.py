@@ -12,6 +12,7 @@ from PIL import Image
 
 from synthgen import __version__
 from synthgen.cli import cli
+from synthgen.errors import SynthgenError
 
 from .helpers import BROKEN_PROGRAM
 
@@ -221,3 +222,13 @@ def test_shaders_generate_writes_the_programs_a_recipe_generates(tmp_path: Path)
     in_memory = load_program_set([ProgramSetEntry(generate=5, seed=3)]).programs
     assert [p.code for p in from_files] == [p.code for p in in_memory]
     assert [p.tags for p in from_files] == [p.tags for p in in_memory]
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_shows_the_traceback_before_or_after_the_command(tmp_path: Path, where: str):
+    missing = str(tmp_path / "no-such-recipe.yaml")
+    args = ["--debug", "validate", missing] if where == "before" else ["validate", missing, "--debug"]
+    result = invoke(*args)
+    assert isinstance(result.exception, SynthgenError) and "recipe file not found" in str(result.exception)
+    plain = invoke("validate", missing)
+    assert plain.exit_code == 2 and plain.output.startswith("error: ") and len(plain.output.splitlines()) == 1
