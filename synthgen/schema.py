@@ -4,6 +4,7 @@ overrides, and error messages that name the field path the user wrote."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -303,8 +304,9 @@ def format_validation_error(
         if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
             loc.append(error["ctx"]["discriminator"].strip("'"))
         message = _message(error, tags or {})
-        if error["type"] == "extra_forbidden" and variant:
-            message += f" {variant}"
+        if error["type"] == "extra_forbidden":
+            message += f" {variant}" if variant else ""
+            message += _did_you_mean(loc[-1] if loc else "", _field_names())
         items.append(f"{dotted_path(loc) or '(top level)'}: {message}")
     shown = "; ".join(items[:3])
     return shown + (f" (and {len(items) - 3} more)" if len(items) > 3 else "")
@@ -354,6 +356,24 @@ def _written_path(loc: list[str], document: Any, tag_keys: Iterable[str]) -> tup
     return path, variant
 
 
+def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """` (did you mean `views`?)` for a misspelt key or name, or nothing when none is close."""
+    close = difflib.get_close_matches(word, [c for c in candidates if c != word], n=1, cutoff=0.75)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def _field_names() -> set[str]:
+    """The keys of every document section (the fields of every StrictModel): what a misspelt key
+    is compared with. Read at the time of the error, when every section in use is imported."""
+    names: set[str] = set()
+    pending = list(StrictModel.__subclasses__())
+    while pending:
+        model = pending.pop()
+        names.update(model.model_fields)
+        pending.extend(model.__subclasses__())
+    return names
+
+
 def _message(error: dict[str, Any], tags: Mapping[str, Iterable[str]]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -367,7 +387,8 @@ def _message(error: dict[str, Any], tags: Mapping[str, Iterable[str]]) -> str:
         else:
             known = list(tags.get(key, ()))
         if kind == "union_tag_invalid":
-            return f"unknown {key} {error['ctx']['tag']!r}; known {key}s: {', '.join(sorted(known))}"
+            tag = str(error["ctx"]["tag"])
+            return f"unknown {key} {tag!r}{_did_you_mean(tag, known)}; known {key}s: {', '.join(sorted(known))}"
         return f"missing `{key}`" + (f" (one of {', '.join(sorted(known))})" if known else "")
     message = error["msg"]
     if kind in (KEY_ERROR, NO_VARIANT):

@@ -175,3 +175,17 @@ def test_a_variant_section_names_the_variant_in_its_unknown_key_error():
     nested = {"name": "r", "count": 1, "source": {"kind": "noise", "model": "dead_leaves", "dead_leaves": {"x": 1}}}
     with pytest.raises(RecipeError, match=r"^recipe: source\.dead_leaves\.x: unknown key$"):
         parse_recipe(nested)
+
+
+def test_a_misspelt_key_or_name_gets_a_suggestion():
+    def error(document: dict) -> str:
+        with pytest.raises(RecipeError) as caught:
+            parse_recipe({"name": "r", "count": 1, **document})
+        return str(caught.value)
+
+    assert error({"veiws": 2, "source": {"kind": "shader"}}) == "recipe: veiws: unknown key (did you mean `views`?)"
+    assert "unknown kind 'shadr' (did you mean `shader`?); known kinds: " in error({"source": {"kind": "shadr"}})
+    noise = {"kind": "noise", "model": "spectrum", "slop": {}}
+    assert error({"source": noise}) == "recipe: source.slop: unknown key for model spectrum (did you mean `slope`?)"
+    # Nothing close: no guess.
+    assert error({"source": {"kind": "shader", "qqqq": 1}}) == "recipe: source.qqqq: unknown key for kind shader"
