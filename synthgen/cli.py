@@ -106,7 +106,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("recipe", type=click.Path(dir_okay=False))
-@click.option("--out", "dest", required=True, help="Destination folder (a path or an fsspec URL).")
+@click.option("--out", "dest", required=True, metavar="DEST", help="Destination folder (a path or an fsspec URL).")
 @count_option
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Render processes.")
 @overrides_option
@@ -199,7 +199,7 @@ def render(
 
 @cli.command("import")
 @click.argument("spec")
-@click.option("--out", "dest", required=True, help="Destination folder (a path or an fsspec URL).")
+@click.option("--out", "dest", required=True, metavar="DEST", help="Destination folder (a path or an fsspec URL).")
 @click.option(
     "--split",
     type=click.Choice(["train", "val", "all"]),

@@ -31,6 +31,8 @@ def test_version_and_help_with_an_example():
         result = invoke(name, "--help")
         assert result.exit_code == 0
         assert "Example" in result.output and f"synthgen {name}" in result.output
+    # The destination the descriptions call DEST is the --out option's value.
+    assert "--out DEST" in invoke("render", "--help").output
 
 
 def test_validate_prints_the_resolved_recipe_and_hash(make_recipe):
