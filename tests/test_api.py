@@ -102,7 +102,7 @@ def test_the_readme_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "README.md (Python API)", "exec"), {"__name__": "readme"})
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("wrote 64 samples (128 images) in 1 shards to out/api-demo")
+    assert lines[0].startswith("wrote 64 samples (128 images) in 1 shard to out/api-demo")
     assert lines[1].startswith("64 ")
     assert lines[2:] == ["000000000000 (64, 64)", "000000000001 (64, 64)", "5 (64, 64, 3)"]
     assert (tmp_path / "out" / "api-demo" / "manifest.json").is_file()
