@@ -40,7 +40,7 @@ from synthgen.progress import ProgressCallback
 from synthgen.realdata import dataset_recipe, holding_selections
 from synthgen.recipe import Recipe, load_recipe
 from synthgen.render import recorded_recipe, render_corpus
-from synthgen.schema import read_yaml_mapping
+from synthgen.schema import read_yaml_mapping, set_key
 from synthgen.sources import source_class
 from synthgen.train.checkpoints import LAST, checkpoint_path
 from synthgen.train.config import TrainConfig, load_train_config
@@ -249,13 +249,9 @@ def _train_settings(experiment: Experiment, entry: CorpusEntry) -> dict[str, Any
         key: value for key, value in experiment.train.set.items() if key != "method" and not key.startswith("method.")
     }
     rest = {key: value for key, value in entry.train.items() if not key.startswith("method.")}
-    method: dict[str, Any] = {}
-    for key, value in own.items():  # dotted keys back into one mapping: it replaces the file's
-        node = method
-        *parents, last = key.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
+    method: dict[str, Any] = {}  # the dotted keys back into one mapping: it replaces the file's
+    for key, value in own.items():
+        set_key(method, key, value, f"corpora: {entry.name}: train", ExperimentError)
     return {**study, **rest, "method": method}
 
 
