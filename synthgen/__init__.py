@@ -1,6 +1,6 @@
 """synthgen: recipes in, fixed-size synthetic image corpora out (WebDataset shards).
 
-The public API, for notebooks and scripts (README, "Python API"):
+The public API, for notebooks and scripts (docs/python-api.md):
 
     recipe = synthgen.load_recipe("recipes/noise-demo-spectrum.yaml", count=64)
     synthgen.render_corpus(recipe, "out/noise")

@@ -1,4 +1,4 @@
-"""Code and trust come from the user, never from a recipe (synthgen/permissions.py; README,
+"""Code and trust come from the user, never from a recipe (synthgen/permissions.py; docs/security.md,
 "Security model"): a recipe naming a generator factory, or a checkpoint that only full unpickling
 reads, runs only where the command line (`--allow-code`, `--trust-pickle`) or the environment
 allows it; otherwise one line says what the recipe asks and how to allow it. Each refusal is

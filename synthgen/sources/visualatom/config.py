@@ -128,7 +128,7 @@ def frequency_pairs(frequency: FrequencyRange) -> int:
 
 
 class VisualAtomSourceConfig(StrictModel):
-    """The `visualatom` source section: see the module docstring and the README."""
+    """The `visualatom` source section: see the module docstring and docs/families/visualatom.md."""
 
     kind: Literal["visualatom"]
     # Classes (the paper: 1,000). Sample i is instance i // classes of class i % classes.
