@@ -27,6 +27,7 @@ import torch
 
 from synthgen.recipe import Recipe, load_recipe
 from synthgen.render import render_corpus
+from synthgen.shipped import resolve_document
 from synthgen.train.config import load_train_config
 from synthgen.train.data import TrainCorpus, open_corpus
 from synthgen.train.live import LIVE_PREFIX, LiveCorpus, open_live
@@ -85,7 +86,7 @@ def time_loader(trainer: Trainer, args: argparse.Namespace) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--recipe", default="recipes/demo-shaders.yaml")
+    parser.add_argument("--recipe", default="demo-shaders", help="A recipe file or a shipped recipe's name.")
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--arch", default="resnet18")
     parser.add_argument("--batch", type=int, default=64)
@@ -96,6 +97,7 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], help="A training setting for both runs (KEY=VALUE).")
     parser.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "synthgen-bench"))
     args = parser.parse_args()
+    args.recipe = str(resolve_document(args.recipe, "recipe"))
 
     # Both sides see the same samples: as many as the timed runs take, at the benchmark's size.
     count = args.batch * (args.warmup + args.steps) * args.reps

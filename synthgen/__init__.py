@@ -2,7 +2,8 @@
 
 The public API, for notebooks and scripts (docs/python-api.md):
 
-    recipe = synthgen.load_recipe("recipes/noise-demo-spectrum.yaml", count=64)
+    from synthgen.shipped import shipped_path   # the recipes that come with synthgen
+    recipe = synthgen.load_recipe(shipped_path("noise-demo-spectrum", "recipe"), count=64)
     synthgen.render_corpus(recipe, "out/noise")
     corpus = synthgen.open_corpus("out/noise")
 

@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 import threading
+from collections import Counter
 from typing import Any
 
 import click
@@ -21,15 +22,19 @@ from synthgen import __version__
 from synthgen.cli_diffusion import diffusion
 from synthgen.cli_learn import eval_command, experiment, train
 from synthgen.cli_options import (
+    COUNT_ORIGIN,
     add_common_options,
     count_option,
     overrides_option,
     parse_permissions,
     parse_storage_options,
     permission_options,
+    refused_option,
+    renamed_option,
     storage_option,
 )
 from synthgen.cli_progress import ProgressBars, progress_bar
+from synthgen.cli_shipped import recipes, schema
 from synthgen.errors import SynthgenError
 from synthgen.text import counted, printable
 
@@ -98,7 +103,8 @@ def cli() -> None:
 
     \b
     Example:
-      synthgen render recipes/demo-shaders.yaml --out out/demo --workers 2
+      synthgen recipes list
+      synthgen render demo-shaders --out out/demo --workers 2
       synthgen inspect out/demo
       synthgen preview out/demo --out grid.png
     """
@@ -150,15 +156,16 @@ def render(
     allow_code: tuple[str, ...],
     trust_pickle: tuple[str, ...],
 ) -> None:
-    """Render RECIPE into a corpus of shards in DEST (a folder or a bucket URL); an interrupted
-    render resumes. A recipe runs code (a gan `generator`, a pickle checkpoint) only where
-    --allow-code or --trust-pickle allows it.
+    """Render RECIPE (a file, or the name of a shipped recipe: `synthgen recipes list`) into a
+    corpus of shards in DEST (a folder or a bucket URL); an interrupted render resumes. A recipe
+    runs code (a gan `generator`, a pickle checkpoint) only where --allow-code or --trust-pickle
+    allows it.
 
     \b
     Examples:
-      synthgen render recipes/demo-shaders.yaml --out out/demo --workers 2 --set image.size=128
-      synthgen render recipes/demo-shaders.yaml --out s3://bucket/demo --storage-option endpoint_url=http://127.0.0.1:9000
-      synthgen render recipes/shaders-bundled.yaml --out s3://bucket/bundled --executor ray --address auto
+      synthgen render demo-shaders --out out/demo --workers 2 --set image.size=128
+      synthgen render demo-shaders --out s3://bucket/demo --storage-option endpoint_url=http://127.0.0.1:9000
+      synthgen render shaders-bundled --out s3://bucket/bundled --executor ray --address auto
       synthgen render my-biggan.yaml --out out/biggan --allow-code mygens
     """
     from synthgen.permissions import check_code_allowed
@@ -166,7 +173,7 @@ def render(
     from synthgen.render import render_corpus
 
     permissions = parse_permissions(allow_code, trust_pickle)
-    loaded = load_recipe(recipe, overrides, count)
+    loaded = load_recipe(recipe, overrides, count, origins=COUNT_ORIGIN)
     check_code_allowed(loaded, permissions, origin=recipe)  # render_corpus checks too; this names the file
 
     def report(subject: str, message: str) -> None:
@@ -215,6 +222,11 @@ def render(
 @click.option("--format", "fmt", type=click.Choice(["png", "jpg", "webp"]), default="png", show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Splits as eval does; --limit.")
 @click.option("--name", help="Corpus name [default: from SPEC and the split, e.g. fashion-mnist-train].")
+@click.option(
+    "--license",
+    metavar="ID",
+    help="The data's licence for the dataset card, a Hub licence id [default: known, else unknown].",
+)
 @storage_option
 @click.option("--overwrite", is_flag=True, help="Delete a corpus already in DEST and import again.")
 def import_command(spec: str, dest: str, limit: int | None, storage_options: tuple[str, ...], **options: Any) -> None:
@@ -249,20 +261,21 @@ def validate(
     allow_code: tuple[str, ...],
     trust_pickle: tuple[str, ...],
 ) -> None:
-    """Check RECIPE and its inputs; print the resolved recipe (every default filled in) and its sha256,
-    then what it asks that only the command line may allow (running code, unpickling) and whether
-    it is allowed. A recipe that runs code not allowed is an error, as in `render`.
+    """Check RECIPE (a file or a shipped recipe's name) and its inputs; print the resolved recipe
+    (every default filled in) and its sha256, then what it asks that only the command line may
+    allow (running code, unpickling) and whether it is allowed. A recipe that runs code not
+    allowed is an error, as in `render`.
 
     \b
     Example:
-      synthgen validate recipes/demo-shaders.yaml --set views=4
+      synthgen validate demo-shaders --set views=4
     """
     from synthgen.permissions import check_code_allowed, describe, granting
     from synthgen.recipe import load_recipe
     from synthgen.sources import source_class
 
     permissions = parse_permissions(allow_code, trust_pickle)
-    loaded = load_recipe(recipe, overrides, count)
+    loaded = load_recipe(recipe, overrides, count, origins=COUNT_ORIGIN)
     check_code_allowed(loaded, permissions, origin=recipe)
     with granting(permissions):
         source_class(loaded.source.kind).check(loaded)
@@ -279,49 +292,84 @@ def validate(
     "out_path",
     required=True,
     type=click.Path(dir_okay=False),
+    metavar="FILE",
     help="Image file to write: .png, .jpg or .webp (its folder is made if needed).",
 )
-@click.option("--n", "count", type=click.IntRange(min=1), default=64, show_default=True, help="Samples to show.")
+@click.option("--count", type=click.IntRange(min=1), default=64, show_default=True, help="Samples to show.")
+@renamed_option("--n", "--count", "count", type=click.IntRange(min=1))
+@click.option("--random", "randomly", is_flag=True, help="Show a random choice of samples (drawn with --seed).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="The draw of --random.")
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0.01, max=64),
+    help="Zoom each image by this factor, e.g. 2 for 32 px images [default: shrink to fit 128 px].",
+)
+@click.option("--labels/--no-labels", default=True, show_default=True, help="Index, class, program or prompt below.")
 @storage_option
-def preview(corpus: str, out_path: str, count: int, storage_options: tuple[str, ...]) -> None:
-    """Write a contact sheet of CORPUS's first samples: one sample's views side by side.
+def preview(
+    corpus: str,
+    out_path: str,
+    count: int,
+    randomly: bool,
+    seed: int,
+    scale: float | None,
+    labels: bool,
+    storage_options: tuple[str, ...],
+) -> None:
+    """Write a contact sheet of CORPUS (a corpus folder or URL, a brace pattern of shards, or a
+    saved stream, as train reads them): its first samples, or --random ones; a sample's views side
+    by side, its index, class and program or prompt under them.
 
     \b
-    Example:
-      synthgen preview out/demo --out grid.png --n 32
+    Examples:
+      synthgen preview out/demo --out grid.png --count 32
+      synthgen preview out/demo --out grid.png --random --seed 1 --scale 2
+      synthgen preview 'out/demo/shard-{000000..000003}.tar' --out first-shards.png
     """
-    from synthgen.corpus.inspect import sheet_format, write_preview
+    from synthgen.corpus.preview import sheet_format, write_preview
 
     try:
         sheet_format(out_path)  # before the corpus is read
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--out") from None
 
-    shown = write_preview(corpus, out_path, count, storage_options=parse_storage_options(storage_options))
+    shown = write_preview(
+        corpus,
+        out_path,
+        count,
+        scale=scale,
+        randomly=randomly,
+        seed=seed,
+        labels=labels,
+        storage_options=parse_storage_options(storage_options),
+    )
     click.echo(f"wrote {out_path}: {shown} samples")
 
 
 @cli.command()
 @click.argument("corpus")
 @click.option(
-    "--samples",
+    "--count",
     type=click.IntRange(min=0),
     default=1000,
     show_default=True,
-    help="Samples decoded for image statistics (0: all).",
+    help="Samples read for image statistics and classes (0: all).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@renamed_option("--samples", "--count", "count", type=click.IntRange(min=0))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (every class's count too).")
 @storage_option
-def inspect(corpus: str, samples: int, as_json: bool, storage_options: tuple[str, ...]) -> None:
-    """Report CORPUS: counts, shards, bytes, failures by reason, image statistics.
+def inspect(corpus: str, count: int, as_json: bool, storage_options: tuple[str, ...]) -> None:
+    """Report CORPUS (a corpus folder or URL, a brace pattern of shards, or a saved stream):
+    counts, shards, bytes, failures by reason, image statistics, and the classes where samples
+    have them.
 
     \b
     Example:
-      synthgen inspect out/demo --samples 0
+      synthgen inspect out/demo --count 0
     """
     from synthgen.corpus.inspect import inspect_corpus
 
-    report = inspect_corpus(corpus, max_samples=samples or None, storage_options=parse_storage_options(storage_options))
+    report = inspect_corpus(corpus, max_samples=count or None, storage_options=parse_storage_options(storage_options))
     click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
 
 
@@ -369,7 +417,7 @@ def verify(corpus: str, decode: bool, repair: bool, every: bool, storage_options
     \b
     Examples:
       synthgen verify s3://bucket/demo --storage-option endpoint_url=http://127.0.0.1:9000
-      synthgen verify out/demo --repair && synthgen render recipes/demo-shaders.yaml --out out/demo
+      synthgen verify out/demo --repair && synthgen render demo-shaders --out out/demo
     """
     from synthgen.corpus.verify import mark_for_rerender, verify_corpus
 
@@ -398,7 +446,14 @@ def shaders() -> None:
 
 
 @shaders.command("list")
-@click.option("--set", "program_set", type=click.Choice(["library", "starter"]), default="library", show_default=True)
+@click.option(
+    "--program-set",
+    type=click.Choice(["library", "starter"]),
+    default="library",
+    show_default=True,
+    help="Which bundled set (a recipe's `programs: [library]`).",
+)
+@refused_option("--set", "--program-set", "--set is KEY=VALUE elsewhere")
 @click.option("--tags", help="Only programs with at least one of these tags (comma-separated).")
 def shaders_list(program_set: str, tags: str | None) -> None:
     """Print the bundled programs with their tags (what a recipe selects with `tags:`).
@@ -423,8 +478,10 @@ def shaders_list(program_set: str, tags: str | None) -> None:
 
 @shaders.command("generate")
 @click.option("--count", type=click.IntRange(min=1), required=True, help="Programs to write.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder to write into.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="The generator's seed.")
+@click.option(
+    "--out", "out_dir", required=True, metavar="DIR", type=click.Path(file_okay=False), help="Folder to write into."
+)
 def shaders_generate(count: int, seed: int, out_dir: str) -> None:
     """Write COUNT distinct programs from the program generator as .frag files.
 
@@ -474,6 +531,17 @@ def shaders_generate(count: int, seed: int, out_dir: str) -> None:
     help="Watchdog: longest program compiled [default: 1048576, as in a recipe].",
 )
 @click.option(
+    "--min-std",
+    type=click.FloatRange(min=0.0),
+    help="Reject: a frame whose largest per-channel pixel std (0-255) is below this is near_constant "
+    "[default: 2.0, as in a recipe].",
+)
+@click.option(
+    "--max-nan-fraction",
+    type=click.FloatRange(min=0.0, max=1.0),
+    help="Reject: a frame with more than this share of NaN pixels is nan [default: 0.05, as in a recipe].",
+)
+@click.option(
     "--good", "good_path", type=click.Path(dir_okay=False), help="Write the programs that pass as a list for a recipe."
 )
 def shaders_check(
@@ -484,11 +552,15 @@ def shaders_check(
     frame_seconds: float,
     memory_mb: int | None,
     max_source_bytes: int | None,
+    min_std: float | None,
+    max_nan_fraction: float | None,
     good_path: str | None,
 ) -> None:
     """Compile and test-render programs (.frag/.glsl, Shadertoy JSON, TwiGL); report failures.
 
-    Exit status 0 when every program passes, 1 when some fail.
+    A frame fails as a rendered sample would: near_constant (flat, in any colour) or nan (too
+    many NaN pixels; a few are stored black). Exit status 0 when every program passes, 1 when
+    some fail.
 
     \b
     Example:
@@ -496,7 +568,7 @@ def shaders_check(
       # then in a recipe:  programs: [my-shaders/good.txt]
     """
     from synthgen.sources.shader.check import MAX_TIMES, check_programs, write_good_list
-    from synthgen.sources.shader.config import WatchdogConfig
+    from synthgen.sources.shader.config import ShaderRejectConfig, WatchdogConfig
     from synthgen.text import printable
 
     try:
@@ -506,8 +578,12 @@ def shaders_check(
     if len(frame_times) > MAX_TIMES:
         raise click.BadParameter(f"at most {MAX_TIMES} test frames, got {len(frame_times)}", param_hint="--times")
     watchdog = WatchdogConfig(frame_seconds=frame_seconds, memory_mb=memory_mb, max_source_bytes=max_source_bytes)
+    given = {"min_std": min_std, "max_nan_fraction": max_nan_fraction}
+    reject = ShaderRejectConfig(**{key: value for key, value in given.items() if value is not None})
     with progress_bar(unit="program", desc="checking") as bar:
-        results = check_programs(paths, fmt=fmt, size=size, times=frame_times, watchdog=watchdog, progress=bar.update)
+        results = check_programs(
+            paths, fmt=fmt, size=size, times=frame_times, reject=reject, watchdog=watchdog, progress=bar.update
+        )
     failed = [r for r in results if not r.ok]
     if failed:
         width = max(len(r.status) for r in failed)
@@ -515,19 +591,27 @@ def shaders_check(
             # File names and shader ids come from the files: escaped, as is the driver's log.
             click.echo(f"{result.status:<{width}}  {printable(result.source)}: {printable(result.detail)}")
     passed = sum(r.ok for r in results)
-    click.echo(f"{passed} of {sum(r.program is not None for r in results)} programs pass")
+    tried = ", ".join(f"{t:g}" for t in frame_times)
+    click.echo(
+        f"{passed} of {sum(r.program is not None for r in results)} programs pass "
+        f"(frames at iTime {tried} s, {size}x{size} px)"
+    )
     if good_path:
         click.echo(f"wrote {write_good_list(results, good_path)} programs to {good_path}")
     sys.exit(1 if failed else 0)
 
 
-for _command in (train, eval_command, experiment, diffusion):
+for _command in (train, eval_command, experiment, diffusion, recipes, schema):
     cli.add_command(_command)
 add_common_options(cli)  # last: every command is in the tree by now
 
 
 def format_report(report: dict[str, Any]) -> str:
-    state = "complete" if report["complete"] else "INCOMPLETE: no manifest yet"
+    kind = report.get("kind", "corpus")
+    if kind != "corpus":  # a brace pattern, a saved stream: no manifest to be complete with
+        state = kind
+    else:
+        state = "complete" if report["complete"] else "INCOMPLETE: no manifest yet"
     per_image = report["filesize"] / max(report["nimages"], 1) / 1024
     failures = ", ".join(f"{n} {reason}" for reason, n in report["failures"].items()) or "none"
     lines = [
@@ -536,8 +620,14 @@ def format_report(report: dict[str, Any]) -> str:
         f"samples    {report['nsamples']} in {counted(report['nshards'], 'shard')}, "
         f"{counted(report['views'], 'view')} each ({counted(report['nimages'], 'image')})",
         f"bytes      {report['filesize']:,} ({per_image:.1f} KiB per image)",
-        f"failures   {failures} (redrawn)",
+        f"failures   {failures} (redrawn)" if kind == "corpus" else f"failures   not recorded in a {kind}",
     ]
+    if "card" in report and kind == "corpus":
+        from synthgen.corpus.card import card_line
+
+        lines.append(card_line(report["card"]))
+    if report.get("excluded"):
+        lines.append(f"excluded   {excluded_line(report['excluded'])}")
     stats = report["images"]
     if stats["decoded"]:
         mean = " ".join(f"{v:.1f}" for v in stats["mean"])
@@ -549,7 +639,24 @@ def format_report(report: dict[str, Any]) -> str:
         ]
     if stats.get("undecodable"):
         lines.append(f"  undecodable {stats['undecodable']} samples, the first: {stats['first_undecodable']}")
+    if report.get("classes"):
+        from synthgen.corpus.inspect import class_lines
+
+        lines += class_lines(report["classes"])
     return "\n".join(lines)
+
+
+# Excluded programs named by `inspect`; the rest are counted (--json lists them all).
+SHOWN_EXCLUDED = 3
+
+
+def excluded_line(excluded: list[dict[str, str]]) -> str:
+    """`3 programs (compile_error 2, timeout 1): programs/a, programs/b, programs/c and 1 more`."""
+    reasons = Counter(entry["reason"] for entry in excluded)
+    ids = ", ".join(printable(entry["id"]) for entry in excluded[:SHOWN_EXCLUDED])  # ids come from files
+    more = len(excluded) - SHOWN_EXCLUDED
+    by_reason = ", ".join(f"{printable(reason)} {n}" for reason, n in sorted(reasons.items()))
+    return f"{counted(len(excluded), 'program')} ({by_reason}): {ids}" + (f" and {more} more" if more > 0 else "")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import click
 
+from synthgen.cli_options import overrides_option, renamed_option
+
 
 @click.group()
 def diffusion() -> None:
@@ -16,8 +18,8 @@ def diffusion() -> None:
 
     \b
     Example:
-      synthgen diffusion make-tiny out/tiny-sd
-      synthgen render recipes/diffusion-demo.yaml --out out/diffusion-demo
+      synthgen render diffusion-demo --out out/diffusion-demo   # model: synthgen:tiny-sd
+      synthgen diffusion make-tiny out/tiny-sd                  # the same pipeline, in a folder
     """
 
 
@@ -28,7 +30,9 @@ def make_tiny(folder: str, seed: int) -> None:
     """Write a tiny Stable Diffusion pipeline (random weights, built locally) into FOLDER.
 
     It downloads nothing, renders coloured noise in seconds on a CPU, and loads like any
-    diffusers pipeline, so a recipe can point `model:` at it to try the whole path.
+    diffusers pipeline, so a recipe can point `model:` at it to try the whole path. A recipe
+    that says `model: synthgen:tiny-sd` needs no folder: the same pipeline (seed 0) is built
+    into synthgen's cache the first time it is rendered.
 
     \b
     Example:
@@ -43,16 +47,18 @@ def make_tiny(folder: str, seed: int) -> None:
 
 @diffusion.command("prompts")
 @click.argument("recipe", type=click.Path(dir_okay=False))
-@click.option("--n", "count", type=click.IntRange(min=1), default=10, show_default=True, help="Prompts to print.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a recipe key (repeatable).")
+@click.option("--count", type=click.IntRange(min=1), default=10, show_default=True, help="Prompts to print.")
+@renamed_option("--n", "--count", "count", type=click.IntRange(min=1))
+@overrides_option
 def prompts(recipe: str, count: int, overrides: tuple[str, ...]) -> None:
-    """Read RECIPE's prompts (its file, or classes x templates) and print the first ones.
+    """Read RECIPE's prompts (its file, or classes x templates) and print the first ones. RECIPE is
+    a file or a shipped recipe's name.
 
     `synthgen validate` checks the recipe's keys only; this reads the prompts as a render would.
 
     \b
     Example:
-      synthgen diffusion prompts recipes/stablerep-cc12m.yaml --n 5
+      synthgen diffusion prompts diffusion-demo --count 5
     """
     from synthgen.errors import RecipeError
     from synthgen.recipe import load_recipe

@@ -20,6 +20,8 @@ overrides_option = click.option(
     help="Override a recipe key, e.g. --set source.time.max=5 (repeatable; VALUE is YAML).",
 )
 count_option = click.option("--count", type=click.IntRange(min=1), help="Override the recipe's sample count.")
+# What an error about the count that --count gave names (synthgen.schema.Origins).
+COUNT_ORIGIN = {"count": "--count"}
 storage_option = click.option(
     "--storage-option",
     "storage_options",
@@ -27,6 +29,44 @@ storage_option = click.option(
     metavar="KEY=VALUE",
     help="An fsspec storage option for a remote corpus, e.g. endpoint_url=http://127.0.0.1:9000 (repeatable).",
 )
+
+# --- one spelling per option -----------------------------------------------------------------------
+# "How many" is --count on every command (render, validate, preview, inspect, shaders generate,
+# diffusion prompts). An older spelling stays as a hidden alias for a while: it works, and the
+# command says once, as it starts, what to write instead.
+_RENAMED = "synthgen.renamed"
+
+
+def renamed_option(old: str, new: str, dest: str, **attrs: Any) -> Any:
+    """A hidden option `old` that sets `dest` as the option `new` does (declared with that `dest`);
+    using it logs one warning naming `new`."""
+
+    def rename(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        # A parameter of its own (not `dest`: click would give it `new`'s value too): it fills
+        # `dest`, which `new`'s default then leaves as it is.
+        if value is not None:
+            ctx.params[dest] = value
+            ctx.meta.setdefault(_RENAMED, []).append(f"{old} is now {new}: {old} will go in a later release")
+
+    return click.option(old, f"{dest}_as_{old.lstrip('-')}", hidden=True, expose_value=False, callback=rename, **attrs)
+
+
+def refused_option(old: str, new: str, why: str) -> Any:
+    """A hidden option `old` that is refused with a hint: for a spelling that means another thing
+    elsewhere (`shaders list --set` was the program set; `--set` is KEY=VALUE everywhere else)."""
+
+    def refuse(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is not None:
+            raise click.BadParameter(f"{old} is {new} here ({why}): {new} {value}", param_hint=old)
+
+    return click.option(old, hidden=True, expose_value=False, callback=refuse)
+
+
+def _warn_renamed() -> None:
+    ctx = click.get_current_context(silent=True)
+    for message in ctx.meta.get(_RENAMED, []) if ctx is not None else []:
+        logging.getLogger("synthgen.cli").warning("%s", message)
+
 
 # What only the user may allow a recipe (synthgen/permissions.py): declared once, on every command
 # that renders recipes (render, validate, train, experiment).
@@ -142,6 +182,7 @@ def _logging_around(callback: Any) -> Any:
         logger = logging.getLogger("synthgen")
         level = logger.level
         handler = configure_logging(verbosity())
+        _warn_renamed()
         try:
             return callback(*args, **kwargs)
         finally:  # as it was: a test runner, or a program calling main(), goes on in this process

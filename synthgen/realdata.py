@@ -211,11 +211,13 @@ def dataset_recipe(
     quality: int = 95,
     name: str | None = None,
     base_dir: str | Path | None = None,
+    license: str | None = None,
 ) -> Recipe:
     """The in-memory recipe that writes dataset `spec` as a corpus: `count` is the number of images
     of the split (after `limit`, which may exceed it: then all are taken), the image size `size`
     (square) or else the dataset's own (its first image's). A relative path in `spec` is relative
-    to `base_dir` (default: the current folder).
+    to `base_dir` (default: the current folder). `license`: the data's licence, a Hub licence id,
+    for the corpus's dataset card (unset: the card says what synthgen knows of it, else `unknown`).
 
     This reads the data (to count it and find its size); inside holding_selections() the render
     that follows reuses what was read."""
@@ -231,6 +233,8 @@ def dataset_recipe(
         "shard": {"samples": shard_samples},
         "source": source,
     }
+    if license is not None:
+        document["license"] = license
     base = Path.cwd() if base_dir is None else Path(base_dir)
     origin = f"import {spec}"
     draft = parse_recipe(document, base_dir=base, origin=origin)  # checks the keys, resolves the path
@@ -267,10 +271,12 @@ def import_dataset(
     overwrite: bool = False,
     storage_options: dict[str, Any] | None = None,
     on_progress: ProgressCallback | None = None,
+    license: str | None = None,
 ) -> RenderSummary:
     """Write dataset `spec` (its `split`, `limit` images, at `size`) as a corpus in `dest`, through
     render_corpus: an interrupted import resumes, a complete one is left as it is (see
-    dataset_recipe for the recipe it builds). Returns the render's summary. `on_progress` gets
+    dataset_recipe for the recipe it builds; the corpus's dataset card says these are real images,
+    and their `license`). Returns the render's summary. `on_progress` gets
     the render's ProgressUpdates."""
     with holding_selections():
         recipe = dataset_recipe(
@@ -284,6 +290,7 @@ def import_dataset(
             quality=quality,
             name=name,
             base_dir=base_dir,
+            license=license,
         )
         return render_corpus(
             recipe, dest, workers=workers, overwrite=overwrite, storage_options=storage_options, on_progress=on_progress

@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
@@ -205,22 +206,114 @@ def dotted_path(parts: Sequence[str]) -> str:
     return ".".join(part if _PLAIN_KEY.fullmatch(part) else repr(part) for part in parts)
 
 
+def document_differences(before: Any, after: Any, skip: Iterable[tuple[str, ...]] = ()) -> list[tuple[str, Any, Any]]:
+    """(dotted key, value before, value after) for each setting that differs between two resolved
+    documents, in key order: mappings are compared key by key (a key one of them lacks is None
+    there), any other value whole; the keys in `skip` (paths of keys) are left out."""
+    skipped = set(skip)
+
+    def walk(a: Any, b: Any, path: tuple[str, ...]) -> list[tuple[str, Any, Any]]:
+        if path in skipped:
+            return []
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
+            return [d for key in sorted(set(a) | set(b)) for d in walk(a.get(key), b.get(key), (*path, key))]
+        return [] if a == b else [(dotted_path(path), a, b)]
+
+    return walk(before, after, ())
+
+
 # A list index in a dotted key (`source.programs.0`).
 _INDEX = re.compile(r"[0-9]{1,9}")
 
 
-def apply_override(document: dict[str, Any], override: str, error: type[DocumentError] = DocumentError) -> None:
+# A flag's value that reads the same on a command line without quotes.
+_PLAIN_VALUE = re.compile(r"[\w.,:/@+=~%\[\]{}-]+")
+
+
+def flag_text(flag: str, value: str) -> str:
+    """`--set model.arch=resnet-18` as an error names the setting: the value bare when it needs no
+    quotes, else quoted as Python quotes it (spaces, quotes and line breaks stay on one line)."""
+    return f"{flag} {value if _PLAIN_VALUE.fullmatch(value) else repr(value)}"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The setting that gave a key of a document, as an error names it: a flag (`--arch`,
+    `--set model.arch=x`: `path` None), or a key of another document (the study file that set a
+    recipe's `image.size`: `label` that file, `path` the key's own path there)."""
+
+    label: str
+    path: tuple[str, ...] | None = None
+
+
+def setting_label(origin: Origin | str | None, default: str) -> str:
+    """How an error names the setting `origin` (`--arch`; `study.yaml: render.set.image.size`), or
+    `default` when there is none."""
+    if origin is None:
+        return default
+    if isinstance(origin, str):
+        return origin
+    return origin.label if origin.path is None else f"{origin.label}: {dotted_path(origin.path)}"
+
+
+class Origins:
+    """Which setting gave each key of a document: the file it was read from (`document`), unless a
+    flag or another document set the key afterwards (`record`). An error is blamed on the setting
+    that gave the key it is about (`--arch: unknown architecture ...`, not the config file's name)."""
+
+    def __init__(self, document: str) -> None:
+        self.document = document
+        self._given: dict[tuple[str, ...], Origin] = {}
+
+    def record(self, key: str | Sequence[str], origin: Origin | str) -> None:
+        parts = tuple(key.split(".")) if isinstance(key, str) else tuple(key)
+        # What an earlier setting gave at or below this key is replaced with it.
+        for known in [known for known in self._given if known[: len(parts)] == parts]:
+            del self._given[known]
+        self._given[parts] = origin if isinstance(origin, Origin) else Origin(origin)
+
+    def given(self, path: Sequence[str]) -> tuple[Origin, tuple[str, ...]]:
+        """The setting that gave the key at `path` (that of the longest recorded key `path` starts
+        with; else the document itself, Origin(document, ())) and the part of `path` below its key."""
+        path = tuple(path)
+        for depth in range(len(path), 0, -1):
+            origin = self._given.get(path[:depth])
+            if origin is not None:
+                return origin, path[depth:]
+        return Origin(self.document, ()), path
+
+    def blame(self, path: Sequence[str]) -> tuple[str, str]:
+        """(label, the field path to show after it) for an error at `path`: a flag's label alone when
+        the error is about the key it set (`--arch`), a document's label and the path as that
+        document writes it (`study.yaml`, `render.set.image.size`)."""
+        origin, below = self.given(path)
+        shown = (*origin.path, *below) if origin.path is not None else below
+        if origin.path is not None and not shown:
+            return origin.label, "(top level)"
+        return origin.label, dotted_path(shown)
+
+
+def apply_override(
+    document: dict[str, Any],
+    override: str,
+    error: type[DocumentError] = DocumentError,
+    origins: Origins | None = None,
+) -> None:
     """Apply one `a.b.c=VALUE` override in place; VALUE is read as a YAML scalar (3, true, [1, 2]).
-    A malformed override raises `error` (the document's own error class)."""
+    A malformed override raises `error` (the document's own error class); `origins`, if given,
+    records that the key is this `--set`'s."""
+    label = flag_text("--set", override)
     key, sep, raw = override.partition("=")
     if not sep or not key:
-        raise error(f"--set {override!r}: expected KEY=VALUE, e.g. source.time.max=5")
+        raise error(f"{label}: expected KEY=VALUE, e.g. source.time.max=5")
     try:
         value = load_yaml(raw)
     except yaml.YAMLError as err:
         problem = getattr(err, "problem", None)
-        raise error(f"--set {override!r}: the value is not valid YAML" + (f": {problem}" if problem else "")) from None
-    set_key(document, key, value, f"--set {override!r}", error)
+        raise error(f"{label}: the value is not valid YAML" + (f": {problem}" if problem else "")) from None
+    set_key(document, key, value, label, error)
+    if origins is not None:
+        origins.record(key, label)
 
 
 def set_key(
@@ -273,6 +366,8 @@ def variant_by_presence(keys: Sequence[str], message: str) -> Discriminator:
         get = value.get if isinstance(value, dict) else lambda key: getattr(value, key, None)
         return next((key for key in keys if get(key) is not None), None)
 
+    # For the JSON Schema (synthgen.shipped.json_schema), which says the same in its own terms.
+    chosen.presence_keys = tuple(keys)  # type: ignore[attr-defined]
     return Discriminator(chosen, custom_error_type=NO_VARIANT, custom_error_message=message)
 
 
@@ -283,7 +378,10 @@ def key_error(key: str, message: str) -> PydanticCustomError:
 
 
 def format_validation_error(
-    err: ValidationError, document: Any = None, tags: Mapping[str, Iterable[str]] | None = None
+    err: ValidationError,
+    document: Any = None,
+    tags: Mapping[str, Iterable[str]] | None = None,
+    origins: Origins | None = None,
 ) -> str:
     """Turn pydantic's report into `path: message` items, the first few joined on one line.
 
@@ -292,8 +390,12 @@ def format_validation_error(
     unknown key in a variant says which variant (`unknown key for model spectrum`). `tags` names
     the key of every tagged union of the document and its values (`{"kind": [...]}`): the tags to
     drop, and the values to list when one is missing.
+
+    With `origins`, each item starts with the setting that gave its key (Origins.blame): the
+    document's name, or the flag (`--arch: unknown architecture ...`); items of one origin in a
+    row share it (`train.yaml: epochs: ...; seed: ...; --arch: ...`).
     """
-    items = []
+    items: list[tuple[str | None, str]] = []
     for error in err.errors():
         loc = [str(part) for part in error["loc"]]
         if error["type"] == KEY_ERROR:
@@ -307,8 +409,15 @@ def format_validation_error(
         if error["type"] == "extra_forbidden":
             message += f" {variant}" if variant else ""
             message += _did_you_mean(loc[-1] if loc else "", _field_names())
-        items.append(f"{dotted_path(loc) or '(top level)'}: {message}")
-    shown = "; ".join(items[:3])
+        if origins is None:
+            items.append((None, f"{dotted_path(loc) or '(top level)'}: {message}"))
+        else:
+            label, shown = origins.blame(loc)
+            items.append((label, f"{shown}: {message}" if shown else message))
+    parts: list[str] = []
+    for n, (label, text) in enumerate(items[:3]):
+        parts.append(text if label is None or (n and items[n - 1][0] == label) else f"{label}: {text}")
+    shown = "; ".join(parts)
     return shown + (f" (and {len(items) - 3} more)" if len(items) > 3 else "")
 
 
@@ -362,32 +471,73 @@ def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
     return f" (did you mean `{close[0]}`?)" if close else ""
 
 
+# Public: synthgen.shipped names the close shipped documents with it too.
+did_you_mean = _did_you_mean
+
+
 def _field_names() -> set[str]:
     """The keys of every document section (the fields of every StrictModel): what a misspelt key
     is compared with. Read at the time of the error, when every section in use is imported."""
-    names: set[str] = set()
-    pending = list(StrictModel.__subclasses__())
-    while pending:
-        model = pending.pop()
-        names.update(model.model_fields)
-        pending.extend(model.__subclasses__())
-    return names
+    return {name for model in _sections() for name in model.model_fields}
+
+
+# The name a recipe and a study share (and a corpus's folder takes).
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+# What each `pattern=` of the documents means, in words: pydantic would show the regex.
+PATTERN_WORDS = {NAME_PATTERN: "must be letters, digits, '.', '_' or '-', starting with a letter or digit"}
+
+# pydantic's error types in the documents' own words (pydantic says `Input should be a valid
+# dictionary or instance of TimeRange`); `{name}` is the error's context value of that name. Types
+# that need more than a template (mappings, choices, patterns) are worded in _message.
+WORDING: dict[str, str] = {
+    "extra_forbidden": "unknown key",
+    "missing": "required key is missing",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "finite_number": "must be a finite number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be text",
+    "string_too_long": "must be at most {max_length} characters long",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+    "set_type": "must be a list",
+    "greater_than": "must be > {gt}",
+    "greater_than_equal": "must be >= {ge}",
+    "less_than": "must be < {lt}",
+    "less_than_equal": "must be <= {le}",
+    "multiple_of": "must be a multiple of {multiple_of}",
+    "none_required": "must be null",
+    "bytes_type": "must be text",
+    "callable_type": "must be a function",
+    "invalid_key": "a key must be text",
+}
+_MAPPING_TYPES = ("dict_type", "model_type", "model_attributes_type", "dataclass_type")
+_CHOICE_TYPES = ("literal_error", "enum")
+# Whatever wording pydantic has that the table lacks, its phrasing at least is the documents'.
+_PYDANTIC_PHRASES = (
+    (re.compile(r"\b[A-Z]\w* should (be|have)\b"), r"must \1"),
+    (re.compile(r",? or (an )?instance of \w+"), ""),
+    (re.compile(r"should match pattern '[^']*'"), "has characters that are not allowed here"),
+)
 
 
 def _message(error: dict[str, Any], tags: Mapping[str, Iterable[str]]) -> str:
     kind = error["type"]
-    if kind == "extra_forbidden":
-        return "unknown key"
-    if kind == "missing":
-        return "required key is missing"
+    ctx = error.get("ctx") or {}
+    if kind in ("extra_forbidden", "missing"):
+        return WORDING[kind]
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        key = error["ctx"]["discriminator"].strip("'")
-        if "expected_tags" in error["ctx"]:
-            known = [tag.strip("'") for tag in error["ctx"]["expected_tags"].split(", ")]
+        key = ctx["discriminator"].strip("'")
+        if "expected_tags" in ctx:
+            known = [tag.strip("'") for tag in ctx["expected_tags"].split(", ")]
         else:
             known = list(tags.get(key, ()))
         if kind == "union_tag_invalid":
-            tag = str(error["ctx"]["tag"])
+            tag = str(ctx["tag"])
             return f"unknown {key} {tag!r}{_did_you_mean(tag, known)}; known {key}s: {', '.join(sorted(known))}"
         return f"missing `{key}`" + (f" (one of {', '.join(sorted(known))})" if known else "")
     message = error["msg"]
@@ -395,10 +545,99 @@ def _message(error: dict[str, Any], tags: Mapping[str, Iterable[str]]) -> str:
         return _one_line(message)
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
+    if kind in WORDING:
+        message = WORDING[kind].format(**ctx)
+    elif kind in _MAPPING_TYPES:
+        example = _example(ctx.get("class_name"))
+        message = "must be a mapping" + (f", e.g. {example}" if example else " of keys to values")
+    elif kind in _CHOICE_TYPES:
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", ""))) or [str(ctx.get("expected", ""))]
+        got = error.get("input")
+        close = _did_you_mean(got, choices) if isinstance(got, str) else ""
+        return f"must be {_alternatives(choices)} (got {_shown(got)}){close}"
+    elif kind == "string_pattern_mismatch":
+        message = PATTERN_WORDS.get(ctx.get("pattern", ""), "has characters that are not allowed here")
+    elif kind in ("string_too_short", "too_short", "too_long"):
+        message = _length_words(kind, ctx)
+    else:
+        for phrase, words in _PYDANTIC_PHRASES:
+            message = phrase.sub(words, message)
     if kind not in ("value_error", "assertion_error") and "input" in error:
-        shown = repr(error["input"])
-        message += f" (got {shown if len(shown) <= 40 else shown[:37] + '...'})"
+        message += f" (got {_shown(error['input'])})"
     return _one_line(message)
+
+
+def _shown(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
+def _alternatives(choices: Sequence[str]) -> str:
+    """`jpg` for one choice, `one of jpg, png or webp` for more."""
+    if len(choices) == 1:
+        return choices[0]
+    return f"one of {', '.join(choices[:-1])} or {choices[-1]}"
+
+
+def _length_words(kind: str, ctx: Mapping[str, Any]) -> str:
+    if kind == "string_too_short":
+        least = int(ctx.get("min_length", 1))
+        return "must not be empty" if least == 1 else f"must be at least {least} characters long"
+    # Lists and tuples; a tuple of fixed length (an image size) is a list of that many items.
+    least, most = ctx.get("min_length"), ctx.get("max_length")
+    if kind == "too_short":
+        return f"must hold at least {_items(least)}" if least else "must not be empty"
+    return f"must hold at most {_items(most)}"
+
+
+def _items(n: Any) -> str:
+    return f"{n} item" if n == 1 else f"{n} items"
+
+
+def _example(class_name: Any) -> str | None:
+    """`{min: 0.1, max: 10.0}` for the section named `class_name`: its first keys with their
+    defaults (`...` for a required one), or the example its model declares
+    (`json_schema_extra={"examples": [...]}`); None for a name no section has."""
+    found = [m for m in _sections() if m.__name__ == class_name]
+    if len(found) != 1:
+        return None
+    model = found[0]
+    extra = model.model_config.get("json_schema_extra")
+    if isinstance(extra, dict) and extra.get("examples"):
+        return _flow(extra["examples"][0])
+    shown = []
+    for name, field in list(model.model_fields.items())[:3]:
+        value = field.get_default(call_default_factory=True) if not field.is_required() else ...
+        shown.append(f"{name}: {_flow(value)}")
+    return "{" + ", ".join(shown) + "}" if shown else None
+
+
+def _flow(value: Any) -> str:
+    """A value as YAML's flow style writes it, briefly (a section's default as `{...}`)."""
+    if value is ...:
+        return "..."
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flow(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {_flow(item)}" for key, item in value.items()) + "}"
+    return "{...}"
+
+
+def _sections() -> list[type[StrictModel]]:
+    """Every document section (every StrictModel) imported so far."""
+    found: list[type[StrictModel]] = []
+    pending = list(StrictModel.__subclasses__())
+    while pending:
+        model = pending.pop()
+        found.append(model)
+        pending.extend(model.__subclasses__())
+    return found
 
 
 def _one_line(text: str) -> str:

@@ -97,8 +97,10 @@ def readme_example() -> str:
 
 
 def test_the_readme_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
-    # Written to run from the repository root: its recipe path is the repository's, its output here.
-    code = readme_example().replace('"recipes/', f'"{REPO}/recipes/')
+    from synthgen.shipped import SHIPPED_ROOT
+
+    # Its recipe is a shipped one (a path in the package's folder), its output here.
+    code = readme_example().replace('"recipes/', f'"{SHIPPED_ROOT}/recipes/')
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "docs/python-api.md", "exec"), {"__name__": "readme"})
     lines = capsys.readouterr().out.splitlines()

@@ -112,7 +112,7 @@ def test_verify_reports_to_its_callback_and_the_command_draws_the_bar(corpus: Pa
 
 def test_preview_writes_a_contact_sheet(corpus: Path, tmp_path: Path):
     target = tmp_path / "grid.png"
-    result = invoke("preview", str(corpus), "--out", str(target), "--n", "9")
+    result = invoke("preview", str(corpus), "--out", str(target), "--count", "9", "--no-labels")
     assert result.exit_code == 0 and "9 samples" in result.output
     with Image.open(target) as sheet:
         # sqrt(9 / 3 views) ~ 2 groups of 3 views per row, 5 rows of 32-pixel tiles.
@@ -125,7 +125,7 @@ def test_preview_writes_a_contact_sheet(corpus: Path, tmp_path: Path):
 def test_preview_writes_the_format_its_name_says_into_a_folder_it_makes(corpus: Path, tmp_path: Path):
     for name, magic in (("sheet.jpg", b"\xff\xd8\xff"), ("sheet.webp", b"RIFF"), ("sheet.png", b"\x89PNG")):
         target = tmp_path / "not-yet" / "there" / name
-        result = invoke("preview", str(corpus), "--out", str(target), "--n", "3")
+        result = invoke("preview", str(corpus), "--out", str(target), "--count", "3")
         assert result.exit_code == 0, result.output
         assert target.read_bytes().startswith(magic)
     refused = invoke("preview", str(corpus), "--out", str(tmp_path / "sheet.gif"))
@@ -139,7 +139,7 @@ def test_preview_writes_the_format_its_name_says_into_a_folder_it_makes(corpus: 
 
 
 def test_inspect_reports_counts_failures_and_image_statistics(corpus: Path):
-    result = invoke("inspect", str(corpus), "--json", "--samples", "0")
+    result = invoke("inspect", str(corpus), "--json", "--count", "0")
     assert result.exit_code == 0
     report = json.loads(result.output)
     assert report["complete"] and report["nsamples"] == 20 and report["nshards"] == 3 and report["views"] == 3
@@ -176,7 +176,7 @@ def test_an_empty_program_set_fails_before_anything_is_written(tmp_path: Path):
 
 
 def test_shaders_list_prints_programs_with_tags():
-    result = invoke("shaders", "list", "--set", "starter")
+    result = invoke("shaders", "list", "--program-set", "starter")
     assert result.exit_code == 0
     lines = result.output.strip().splitlines()
     assert len(lines) == 17 and lines[-1].startswith("16 programs; tags: starter 16")

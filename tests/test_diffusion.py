@@ -29,13 +29,14 @@ from synthgen.errors import RecipeError, SourceError  # noqa: E402
 from synthgen.recipe import load_recipe, parse_recipe  # noqa: E402
 from synthgen.render import render_corpus  # noqa: E402
 from synthgen.seeds import sample_seed  # noqa: E402
+from synthgen.shipped import SHIPPED_ROOT  # noqa: E402
 from synthgen.sources import build_source, source_class  # noqa: E402
 from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec  # noqa: E402
 from synthgen.sources.diffusion.pipeline import native_size  # noqa: E402
 from synthgen.sources.diffusion.source import view_seeds  # noqa: E402
 from synthgen.sources.diffusion.tiny import make_tiny_pipeline  # noqa: E402
 
-RECIPES = Path(__file__).parent.parent / "recipes"
+RECIPES = SHIPPED_ROOT / "recipes"
 PROMPTS = ["a red cube on a table", "a dog, running", 'a "quoted" sign']
 CLASSES = ["cat", "dog", "tree"]
 
@@ -316,6 +317,58 @@ def test_the_demo_recipe_renders_with_the_tiny_pipeline(tiny_model: Path, tmp_pa
     assert all(sample["txt"] and "cls" in sample for sample in read_corpus(tmp_path / "demo").values())
 
 
+def test_the_demo_renders_from_any_folder_with_the_tiny_pipeline_built_once_in_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from synthgen.cli import cli
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SYNTHGEN_CACHE", str(cache))
+    monkeypatch.chdir(tmp_path)
+    args = ["render", "diffusion-demo", "--count", "4", "--set", "image.size=16", "--set", "source.steps=1", "--quiet"]
+    result = CliRunner().invoke(cli, [*args, "--out", "first"])
+    assert result.exit_code == 0, result.output
+    built = cache / "tiny-sd-v1" / "model_index.json"
+    assert built.is_file() and sorted(path.name for path in cache.iterdir()) == ["tiny-sd-v1"]  # no scratch left
+    written = built.stat().st_mtime_ns
+    result = CliRunner().invoke(cli, [*args, "--out", "second"])
+    assert result.exit_code == 0, result.output
+    assert built.stat().st_mtime_ns == written  # reused, not built again
+    first, second = (json.loads((tmp_path / out / "manifest.json").read_text()) for out in ("first", "second"))
+    assert first["shardlist"] == second["shardlist"]  # the same bytes
+    # The recipe names the model; where the cache is does not change its hash.
+    assert first["recipe"]["source"]["model"] == "synthgen:tiny-sd"
+    samples = read_corpus(tmp_path / "first").values()
+    assert all(json.loads(sample["json"])["model"] == "synthgen:tiny-sd" for sample in samples)
+
+
+def test_workers_that_build_the_tiny_pipeline_at_once_end_with_one(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import shutil
+
+    from synthgen.sources.diffusion import tiny
+
+    monkeypatch.setenv("SYNTHGEN_CACHE", str(tmp_path))
+    final = tmp_path / f"tiny-sd-v{tiny.TINY_VERSION}"
+
+    def build_while_another_worker_wins(folder: Path, seed: int = 0) -> Path:
+        shutil.copytree(tiny_model, final)  # the other worker's rename lands first
+        shutil.copytree(tiny_model, folder)
+        return folder
+
+    monkeypatch.setattr(tiny, "make_tiny_pipeline", build_while_another_worker_wins)
+    assert tiny.cached_tiny_pipeline() == final
+    assert sorted(path.name for path in tmp_path.iterdir()) == [final.name]  # this worker's copy is gone
+    monkeypatch.setattr(tiny, "make_tiny_pipeline", None)  # found now: nothing is built
+    assert tiny.cached_tiny_pipeline() == final
+
+
+def test_an_unknown_built_in_model_is_refused():
+    with pytest.raises(RecipeError, match=r"source.model: unknown built-in model 'synthgen:huge'; built in: synthgen"):
+        make_recipe("synthgen:huge", {"classes": CLASSES})
+
+
 def test_shipped_diffusion_recipes_validate_without_their_model_or_prompts():
     paths = [path for path in sorted(RECIPES.glob("*.yaml")) if "kind: diffusion" in path.read_text()]
     assert {"diffusion-demo", "stablerep-cc12m", "imagenet-classes-sdturbo"} <= {path.stem for path in paths}
@@ -342,6 +395,6 @@ def test_make_tiny_and_prompts_commands(tmp_path: Path):
 
     path = tmp_path / "recipe.yaml"
     path.write_text(yaml.safe_dump(recipe_document("./tiny", {"classes": CLASSES}, count=7)))
-    result = runner.invoke(diffusion, ["prompts", str(path), "--n", "2"])
+    result = runner.invoke(diffusion, ["prompts", str(path), "--count", "2"])
     assert result.exit_code == 0, result.output
     assert "a photo of a cat.  [cls 0]" in result.output and "3 prompts; 7 samples" in result.output

@@ -105,6 +105,7 @@ def quickstart_command() -> str:
 def test_the_quickstart_runs_from_a_folder_outside_the_repository(tmp_path: Path) -> None:
     command = quickstart_command()
     setup, _, rest = command.partition("pip install -e . && ")
+    rest = rest.strip()
     assert setup.startswith("pip install torch==2.13.0"), "the quickstart should begin by installing torch's CPU pin"
     assert rest.startswith("synthgen "), "after the install, the quickstart should be synthgen commands only"
     if not Path("/usr/share/datasets/fashion-mnist").is_dir():
@@ -127,3 +128,11 @@ def test_the_quickstart_runs_from_a_folder_outside_the_repository(tmp_path: Path
     assert (tmp_path / "out" / "demo-shaders.png").stat().st_size > 1000
     assert (tmp_path / "out" / "runs" / "demo" / "backbone.safetensors").is_file()
     assert re.search(r"linear\D+\d", done.stdout), done.stdout[-2000:]
+    # The corpus format page's loading snippet runs on the quickstart's corpus, and a user sees
+    # no warning from it (Python's default warning filters, as in a user's script).
+    snippet = re.findall(r"```python\n(.*?)```", (REPO / "docs" / "corpus-format.md").read_text(), re.S)[0]
+    snippet += "\nassert sum(1 for _ in ds) == 256 and len(ix) == 256\n"
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONWARNINGS"}
+    loaded = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    assert "Warning" not in loaded.stderr, loaded.stderr[-2000:]

@@ -10,10 +10,15 @@ import torch
 from click.testing import CliRunner
 
 from synthgen.cli import cli
-from synthgen.evaluate.run import evaluate
+from synthgen.cli_learn import eval_command
+from synthgen.evaluate.finetune import FinetuneSettings
+from synthgen.evaluate.run import EvalPlan, evaluate
+from synthgen.progress import ProgressUpdate
 from synthgen.train.checkpoints import CheckpointError
 from synthgen.train.config import load_train_config
+from synthgen.train.device import choose_device
 from synthgen.train.loop import train
+from tests.test_eval_datasets import write_idx
 from tests.test_train import FAST
 
 
@@ -69,7 +74,7 @@ def test_the_cli_prints_one_line_and_writes_json(shader_corpus: Path, tmp_path: 
     args = ["eval", "--checkpoint", "pixels@16", "--dataset", f"wds:{shader_corpus}", "--out", str(out), "--no-cache"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("pixels@16 on wds:") and "linear top-1" in result.output
+    assert result.stdout.startswith("pixels@16 on wds:") and "linear top-1" in result.stdout
     assert json.loads(out.read_text())["checkpoint"] == "pixels@16"
 
 
@@ -122,3 +127,72 @@ def test_a_backbone_exported_before_stems_existed_loads_with_the_imagenet_stem(t
     save_file(tensors, str(tmp_path / "old.safetensors"), metadata=old)
     model = load_encoder(str(tmp_path / "old.safetensors")).model
     assert model.stem == "imagenet" and model.width == 64
+
+
+# -- what eval shows while it works: a header, then a bar per job ---------------------------------
+
+
+def test_eval_announces_its_plan_then_reports_each_job_to_its_end(tmp_path: Path, one_torch_thread):
+    write_idx(tmp_path / "idx", n_train=16, n_val=8)
+    dataset, tiny = f"idx:{tmp_path / 'idx'}", "random:resnet18@16?width=8"
+    seen: list = []  # plans and updates, in the order they came
+    report = evaluate(tiny, dataset, cache_dir=tmp_path / "cache", probes=["linear", "knn", "finetune"],
+                      finetune=FinetuneSettings(epochs=2), on_start=seen.append, on_progress=seen.append)  # fmt: skip
+    plan, updates = seen[0], seen[1:]
+    assert isinstance(plan, EvalPlan) and all(isinstance(update, ProgressUpdate) for update in updates)
+    assert (plan.n_train, plan.n_val, plan.num_classes) == (report.n_train, report.n_val, 4) == (16, 8, 4)
+    assert plan.device == str(choose_device("auto")) and plan.features_cached is False
+    assert plan.model == "resnet18 (stem cifar, width 8) at 16 px"
+    jobs = {update.name: update.total for update in updates if update.first}
+    # Features of both splits; 6 decays and the final fit; every val image; 2 epochs of 1 step.
+    assert jobs == {"features": 24, "linear": 7, "knn": 8, "finetune": 2}
+    assert [update.name for update in updates if update.first] == list(jobs)  # one job after the other
+    for name, total in jobs.items():
+        advances = [update.advance for update in updates if update.name == name and not update.first]
+        assert sum(advances) == total and [u.done for u in updates if u.name == name][-1] == total, name
+    # Again: the features come from the cache, which the header says, and no features job runs.
+    seen.clear()
+    evaluate(tiny, dataset, cache_dir=tmp_path / "cache", probes=["knn"], on_start=seen.append, on_progress=seen.append)
+    assert seen[0].features_cached is True and [u.name for u in seen[1:] if u.first] == ["knn"]
+
+
+def test_the_cli_shows_the_header_on_stderr_and_quiet_leaves_only_the_result(tmp_path: Path):
+    write_idx(tmp_path / "idx", n_train=16, n_val=8)
+    args = ["eval", "--checkpoint", "pixels@8", "--dataset", f"idx:{tmp_path / 'idx'}", "--no-cache"]
+    shown = CliRunner().invoke(cli, args)
+    assert shown.exit_code == 0, shown.output
+    assert shown.stderr.splitlines()[:5] == [
+        "checkpoint: pixels@8 (pixels-8)",
+        "model: pixels at 8 px",
+        f"dataset: idx:{tmp_path / 'idx'}: 4 classes, 16 train and 8 val images",
+        "protocols: linear, knn; features to extract",
+        f"device: {choose_device('auto')}",
+    ]
+    assert shown.stdout.startswith("pixels@8 on idx:") and shown.stdout.count("\n") == 1
+    quiet = CliRunner().invoke(cli, [*args, "--quiet"])
+    assert quiet.exit_code == 0 and quiet.stderr == "" and quiet.stdout == shown.stdout
+
+
+def test_eval_chooses_its_device_as_train_does(monkeypatch: pytest.MonkeyPatch):
+    assert {param.name: param.default for param in eval_command.params}["device"] == "auto"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert choose_device() == torch.device("cuda", 0) and choose_device(local_rank=3) == torch.device("cuda", 3)
+    assert choose_device("cpu") == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert choose_device() == torch.device("cpu")
+    with pytest.raises(ValueError, match="device 'cuda:1': CUDA is not available here"):
+        choose_device("cuda:1")
+    with pytest.raises(ValueError, match="device 'gpu': not a torch device"):
+        choose_device("gpu")
+
+
+def test_the_header_names_a_backbone_file_by_its_short_sha256():
+    model = "resnet18 (stem cifar, width 16) at 32 px, features from layer3"
+    plan = EvalPlan("runs/demo", "ab" * 32 + "#layer3", model, "idx:data", 10, 100, 50, ("knn",), 4, True, "cuda:0")
+    assert plan.lines() == [
+        f"checkpoint: runs/demo (sha256 {'ab' * 6})",
+        "model: resnet18 (stem cifar, width 16) at 32 px, features from layer3",
+        "dataset: idx:data: 10 classes, 100 train and 50 val images",
+        "protocols: knn; 4 labels per class; features cached",
+        "device: cuda:0",
+    ]

@@ -15,9 +15,10 @@ from synthgen.cli import cli
 from synthgen.experiment import ExperimentError, load_experiment, run_experiment
 from synthgen.experiment.report import gap_closed, markdown_table, summarise, write_plots
 from synthgen.experiment.run import plan_corpora
-from synthgen.train.loop import SUMMARY
-
-REPO = Path(__file__).resolve().parents[1]
+from synthgen.recipe import load_recipe
+from synthgen.render import render_corpus
+from synthgen.shipped import SHIPPED_ROOT
+from synthgen.train.run_record import SUMMARY
 
 
 def write_stripes(root: Path, per_class: dict[str, int]) -> None:
@@ -42,10 +43,10 @@ def write_experiment(folder: Path, name: str = "tiny", extra: str = "") -> Path:
 name: {name}
 render: {{workers: 1, set: {{count: 16, image.size: 16, shard.samples: 8, views: 1}}}}
 corpora:
-  - {{name: shaders, recipe: {REPO}/recipes/demo-shaders.yaml}}
-  - {{name: spectrum, recipe: {REPO}/recipes/noise-demo-spectrum.yaml}}
+  - {{name: shaders, recipe: {SHIPPED_ROOT}/recipes/demo-shaders.yaml}}
+  - {{name: spectrum, recipe: {SHIPPED_ROOT}/recipes/noise-demo-spectrum.yaml}}
 train:
-  config: {REPO}/configs/small-cpu.yaml
+  config: {SHIPPED_ROOT}/configs/small-cpu.yaml
   set: {{epochs: 1, data.batch_size: 8, data.workers: 0, augment.size: 16, method.head: {{hidden: 32, out: 16}}}}
   seeds: [0, 1]
 eval: {{dataset: "imagefolder:stripes", probes: [linear, knn]}}
@@ -205,13 +206,13 @@ def test_experiment_cli_errors_are_one_line(tmp_path: Path):
 
 @pytest.mark.slow
 def test_shipped_experiments_are_valid(tmp_path: Path):
-    shipped = sorted((REPO / "recipes" / "experiments").glob("*.yaml"))
+    shipped = sorted((SHIPPED_ROOT / "recipes" / "experiments").glob("*.yaml"))
     assert {path.stem for path in shipped} >= {"families", "families-quick", "program-scaling"}
     for path in shipped:
         # Every recipe with its settings, and every training config, validates.
         planned = plan_corpora(load_experiment(path), tmp_path)
         assert planned and all(corpus.configs for corpus in planned), path
-    scaling = plan_corpora(load_experiment(REPO / "recipes" / "experiments" / "program-scaling.yaml"), tmp_path)
+    scaling = plan_corpora(load_experiment(SHIPPED_ROOT / "recipes" / "experiments" / "program-scaling.yaml"), tmp_path)
     assert [corpus.programs for corpus in scaling if not corpus.control] == [1, 16, 256]
     # The same number of images in every corpus, the real-data control's included.
     assert [corpus.name for corpus in scaling if corpus.control] == ["real"]
@@ -324,6 +325,29 @@ def test_a_study_checks_its_evaluation_data_before_rendering_anything(tmp_path: 
         load_experiment(study, ["corpora.0.dataset=idx:x"])
 
 
+def test_every_input_of_a_study_is_checked_before_anything_is_rendered(tmp_path: Path):
+    """A misspelt monitor dataset (read only when a run starts), an output folder that cannot be
+    written, a corpus folder of other settings: each fails in one line before the first render."""
+    study = write_experiment(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli, ["experiment", str(study), "--out", str(out), "--set", "train.set.eval.monitor.dataset=idx:/no/such"]
+    )
+    assert result.exit_code == 2 and result.stderr.startswith("error: train: eval.monitor.dataset: idx:/no/such: ")
+    assert not out.exists()
+    (tmp_path / "a-file").write_text("")
+    result = CliRunner().invoke(cli, ["experiment", str(study), "--out", str(tmp_path / "a-file" / "out")])
+    assert result.exit_code == 2
+    blocked = tmp_path / "a-file" / "out"
+    assert result.stderr == f"error: {blocked}: cannot write the study's results there: Not a directory\n"
+    # The second corpus's folder holds another recipe's corpus: the first is not rendered either.
+    other = load_recipe(SHIPPED_ROOT / "recipes" / "noise-demo-spectrum.yaml", count=4, settings={"image.size": 16})
+    render_corpus(other, str(out / "corpora" / "spectrum"))
+    with pytest.raises(ExperimentError, match=r"corpora/spectrum: rendered from other settings"):
+        run_experiment(load_experiment(study), out, echo=lambda line: None)
+    assert not (out / "corpora" / "shaders").exists()
+
+
 def test_a_corpus_may_train_with_its_own_method_but_not_its_own_network(tmp_path: Path):
     """A formula-driven corpus is pretrained with `supervised` on its categories while the other
     rows keep the study's method; the network stays the study's, so that every row is compared
@@ -335,5 +359,6 @@ def test_a_corpus_may_train_with_its_own_method_but_not_its_own_network(tmp_path
     assert {config.method.name for config in spectrum.configs.values()} == {"supervised"}
     assert [config.seed for config in spectrum.configs.values()] == [0, 1]
     assert spectrum.configs[0].epochs == shaders.configs[0].epochs == 1  # the study's settings still apply
-    with pytest.raises(ExperimentError, match=r"corpora\.1\.train: model\.width is the study's"):
+    flag = r"^--set 'corpora\.1\.train=\{model: \{width: 8\}\}': "
+    with pytest.raises(ExperimentError, match=flag + r"model\.width is the study's"):
         load_experiment(study, ["corpora.1.train={model: {width: 8}}"])

@@ -171,7 +171,7 @@ def test_bad_input_is_one_line_naming_it(folder_spec: str, tmp_path: Path):
     assert scheme.exit_code == 2 and scheme.stderr.count("\n") == 1
     assert "source.dataset: expected imagefolder:DIR, idx:DIR or wds:URL_OR_PATTERN, got 'pets'" in scheme.stderr
     # The tag `dataset` is also a key's name; errors still name the key as written.
-    with pytest.raises(RecipeError, match=r"^import idx:/x: source\.limit: Input should be greater than or equal to 1"):
+    with pytest.raises(RecipeError, match=r"^import idx:/x: source\.limit: must be >= 1"):
         dataset_recipe("idx:/x", limit=0)
 
     # A recipe file may name a dataset source too; its path is relative to the file's folder.

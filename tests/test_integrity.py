@@ -284,7 +284,7 @@ def test_verify_inspect_and_eval_refuse_a_tar_bomb_in_one_line(bomb_corpus: Path
     result = invoke("verify", str(bomb_corpus))
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
     assert "shard-000001.tar: 2 problems, the first: damaged tar: member '000000000002.png' announces" in result.stdout
-    line = one_line_error(invoke("inspect", str(bomb_corpus), "--samples", "0"))
+    line = one_line_error(invoke("inspect", str(bomb_corpus), "--count", "0"))
     assert f"{bomb_corpus}/shard-000001.tar: damaged tar: member '000000000002.png' announces" in line
     assert "over the limit of 268,435,456 (SYNTHGEN_MAX_MEMBER_BYTES sets it)" in line
     with pytest.raises(CorpusError, match="shard shard-000001.tar: damaged tar: member '000000000002.png' announces"):
@@ -448,7 +448,7 @@ def test_a_malformed_manifest_is_one_line_in_every_command(tmp_path: Path, comma
 def test_inspect_and_preview_name_an_undecodable_sample_and_go_on(tmp_path: Path):
     folder = tmp_path / "corpus"
     write_corpus(folder, shards=(2, 2), bad_images=(2,))
-    inspected = invoke("inspect", str(folder), "--json", "--samples", "0")
+    inspected = invoke("inspect", str(folder), "--json", "--count", "0")
     assert inspected.exit_code == 0, inspected.output
     images = json.loads(inspected.stdout)["images"]
     named = "shard-000001.tar: sample 000000000002: not an image format Pillow reads"

@@ -181,7 +181,8 @@ def test_resume_may_add_change_or_drop_the_monitor(
     changed = ["--set", "eval.monitor.every=5", "--set", "eval.monitor.k=5", "--stop-after", "1", "--resume"]
     third = runner.invoke(cli, cli_args(shader_corpus, run, *changed, monitor=labelled))
     assert third.exit_code == 0 and measured(run) == [4, 5], third.output
-    dropped = runner.invoke(cli, cli_args(shader_corpus, run, "--resume"))
+    # A resume keeps the run's recorded monitor unless told otherwise.
+    dropped = runner.invoke(cli, cli_args(shader_corpus, run, "--resume", "--set", "eval.monitor=null"))
     assert dropped.exit_code == 0 and dropped.output.startswith("finished: 6/6 steps"), dropped.output
     assert measured(run) == [4, 5]  # step 6 trained without the monitor
     assert [line["step"] for line in lines(run)] == [1, 2, 3, 4, 5, 6]

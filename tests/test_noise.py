@@ -3,7 +3,6 @@ corpus each model writes: tests/test_source_contract.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,6 +12,7 @@ import torch
 from synthgen.errors import RecipeError, SourceError
 from synthgen.recipe import load_recipe, parse_recipe
 from synthgen.seeds import sample_seed
+from synthgen.shipped import SHIPPED_ROOT
 from synthgen.sources import build_source
 from synthgen.sources.base import SampleFailure
 from synthgen.sources.noise import dead_leaves, statistical
@@ -22,7 +22,7 @@ from synthgen.sources.noise.source import NoiseSource
 
 from .helpers import rendered, specs
 
-RECIPES = Path(__file__).parent.parent / "recipes"
+RECIPES = SHIPPED_ROOT / "recipes"
 
 # Small and quick variants of every family (the statistical models with fewer rounds).
 FAMILIES: dict[str, dict[str, Any]] = {
@@ -64,7 +64,7 @@ def noise_recipe(source: dict[str, Any], size: int | list[int] = 48, views: int 
         ({"model": "spectrum", "iterations": 3}, "source.iterations: unknown key for model spectrum"),
         ({"model": "dead_leaves", "slope": {}}, "source.slope: unknown key for model dead_leaves with shape mixed"),
         ({"model": "dead_leaves", "texture": {}}, "source.texture: unknown key for model dead_leaves with shape mixed"),
-        ({"model": "dead_leaves", "dead_leaves": {"shape": "circles"}}, "source.dead_leaves.shape: Input should be"),
+        ({"model": "dead_leaves", "dead_leaves": {"shape": "circles"}}, "source.dead_leaves.shape: must be one of"),
         ({"model": "spectrum", "slope": {"steepness": 2}}, "source.slope.steepness: unknown key"),
         ({"model": "perlin"}, "source.model: unknown model 'perlin'; known models: dead_leaves, spectrum,"),
         ({}, "source.model: missing `model` (one of dead_leaves, spectrum,"),

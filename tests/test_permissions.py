@@ -28,6 +28,7 @@ from synthgen.permissions import (
 )
 from synthgen.recipe import load_recipe, parse_recipe
 from synthgen.render import render_corpus
+from synthgen.shipped import SHIPPED_ROOT
 from synthgen.sources.gan.source import GanSource
 from synthgen.sources.gan.stylegan2 import Architecture, StyleGAN2Generator, init_weights
 
@@ -185,7 +186,7 @@ def test_an_experiment_checks_every_recipe_before_rendering(tmp_path: Path):
                 "name": "perm",
                 "render": {"workers": 1, "set": {"count": 4, "image.size": 16}},
                 "corpora": [{"name": "factory", "recipe": str(recipe)}],
-                "train": {"config": str(Path(__file__).parents[1] / "configs" / "small-cpu.yaml")},
+                "train": {"config": str(SHIPPED_ROOT / "configs" / "small-cpu.yaml")},
                 "eval": {"dataset": "imagefolder:stripes", "probes": ["knn"]},
             }
         )

@@ -7,6 +7,7 @@ import pytest
 from synthgen.errors import RecipeError
 from synthgen.recipe import load_recipe, parse_recipe
 from synthgen.schema import apply_override
+from synthgen.shipped import SHIPPED_ROOT
 from synthgen.sources import SOURCES
 
 MINIMAL = {"name": "r", "count": 10, "source": {"kind": "shader"}}
@@ -26,7 +27,7 @@ def test_defaults_are_resolved_and_recorded():
     assert resolved["image"] == {"size": [256, 256], "format": "jpg", "quality": 95}
     assert resolved["source"]["time"] == {"min": 0.1, "max": 10.0}
     assert resolved["source"]["programs"] == [{"builtin": "starter", "format": "auto"}]
-    assert resolved["source"]["reject"] == {"min_std": 2.0, "max_nan_fraction": 0.01}
+    assert resolved["source"]["reject"] == {"min_std": 2.0, "max_nan_fraction": 0.05}
     assert "view_time_spread" not in resolved["source"]
 
 
@@ -46,22 +47,22 @@ def test_hash_names_the_resolved_recipe():
     [
         ({**MINIMAL, "colour": 1}, "colour: unknown key"),
         ({**MINIMAL, "source": {"kind": "shader", "speed": 2}}, "source.speed: unknown key"),
-        ({**MINIMAL, "count": "many"}, "count: Input should be a valid integer"),
-        ({**MINIMAL, "count": 0}, "count: Input should be greater than or equal to 1"),
+        ({**MINIMAL, "count": "many"}, "count: must be a whole number (got 'many')"),
+        ({**MINIMAL, "count": 0}, "count: must be >= 1 (got 0)"),
         ({"name": "r", "source": {"kind": "shader"}}, "count: required key is missing"),
         (
             {**MINIMAL, "source": {"kind": "shader", "time": {"min": 3, "max": 1}}},
             "source.time.max: must be > min (3.0)",
         ),
-        ({**MINIMAL, "image": {"format": "gif"}}, "image.format: Input should be 'jpg', 'png' or 'webp'"),
+        ({**MINIMAL, "image": {"format": "gif"}}, "image.format: must be one of jpg, png or webp (got 'gif')"),
         ({**MINIMAL, "image": {"size": [4, 4]}}, "image.size: each side must be between 8 and 8192"),
         ({**MINIMAL, "source": {"kind": "nope"}}, f"source.kind: unknown kind 'nope'; known kinds: {KINDS}"),
         ({**MINIMAL, "source": {}}, f"source.kind: missing `kind` (one of {KINDS})"),
         ({**MINIMAL, "source": {"kind": "shader", "time": {"min": 12}}}, "source.time.max: must be > min (12.0)"),
-        ({**MINIMAL, "name": "a/b"}, "name: String should match pattern"),
+        ({**MINIMAL, "name": "a/b"}, "name: must be letters, digits, '.', '_' or '-', starting with a letter or digit"),
         (
             {**MINIMAL, "source": {"kind": "shader", "programs": []}},
-            "source.programs: List should have at least 1 item",
+            "source.programs: must hold at least 1 item",
         ),
         (
             {**MINIMAL, "source": {"kind": "shader", "programs": [{"builtin": "starter", "path": "."}]}},
@@ -77,7 +78,7 @@ def test_hash_names_the_resolved_recipe():
         ),
         (
             {**MINIMAL, "source": {"kind": "shader", "sampling": {"mode": "blocked", "block": 9999}}},
-            "source.sampling.block: Input should be less than or equal to 512",
+            "source.sampling.block: must be <= 512",
         ),
     ],
 )
@@ -140,7 +141,7 @@ def test_unreadable_or_non_mapping_recipes(tmp_path: Path):
         load_recipe(path)
 
 
-@pytest.mark.parametrize("path", sorted(Path(__file__).parent.parent.glob("recipes/*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((SHIPPED_ROOT / "recipes").glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_recipes_are_valid(path: Path):
     from synthgen.sources import source_class
 

@@ -23,14 +23,16 @@ from hypothesis import strategies as st
 from synthgen.errors import RecipeError
 from synthgen.experiment.config import Experiment, ExperimentError, load_experiment
 from synthgen.recipe import Recipe, load_recipe, parse_recipe
-from synthgen.schema import apply_override
+from synthgen.schema import apply_override, flag_text
+from synthgen.shipped import SHIPPED_ROOT
 from synthgen.train.config import ConfigError, TrainConfig, load_train_config
 
-REPO = Path(__file__).resolve().parent.parent
-RECIPES = REPO / "recipes"
+RECIPES = SHIPPED_ROOT / "recipes"
 
 SHIPPED_RECIPES = {path.name: yaml.safe_load(path.read_text()) for path in sorted(RECIPES.glob("*.yaml"))}
-SHIPPED_CONFIGS = {path.name: yaml.safe_load(path.read_text()) for path in sorted((REPO / "configs").glob("*.yaml"))}
+SHIPPED_CONFIGS = {
+    path.name: yaml.safe_load(path.read_text()) for path in sorted((SHIPPED_ROOT / "configs").glob("*.yaml"))
+}
 
 
 def _absolute_paths(path: Path) -> dict[str, Any]:
@@ -207,11 +209,11 @@ MINIMAL = {"name": "r", "count": 10, "source": {"kind": "shader"}}
         # render then drew NaN times.
         (
             {**MINIMAL, "source": {"kind": "shader", "time": {"max": float("nan")}}},
-            "recipe: source.time.max: Input should be a finite number",
+            "recipe: source.time.max: must be a finite number",
         ),
         (
             {**MINIMAL, "source": {"kind": "shader", "time": {"max": float("inf")}}},
-            "recipe: source.time.max: Input should be a finite number",
+            "recipe: source.time.max: must be a finite number",
         ),
         # Resolved as null (NaN) or as text (bytes, dates): the hash named other kwargs than the factory got.
         (
@@ -223,7 +225,7 @@ MINIMAL = {"name": "r", "count": 10, "source": {"kind": "shader"}}
             "recipe: source.generator_kwargs: must hold JSON values only",
         ),
         # Sample keys are 12 digits.
-        ({**MINIMAL, "count": 10**12}, "recipe: count: Input should be less than or equal to 999999999999"),
+        ({**MINIMAL, "count": 10**12}, "recipe: count: must be <= 999999999999"),
     ],
 )
 def test_documents_that_once_broke_the_reader_give_one_line(document: dict, expected: str):
@@ -288,7 +290,7 @@ def test_any_override_applies_or_is_one_line_naming_the_setting(document: Any, k
     try:
         apply_override(document, override, RecipeError)
     except RecipeError as err:
-        assert_one_line_about(str(err), f"--set {override!r}")
+        assert_one_line_about(str(err), flag_text("--set", override))
         return
     check_recipe(document)
 
@@ -309,7 +311,7 @@ def test_overrides_that_once_broke_give_one_line(override: str, expected: str):
     with pytest.raises(RecipeError) as caught:
         apply_override(document, override, RecipeError)
     assert expected in str(caught.value)
-    assert_one_line_about(str(caught.value), f"--set {override!r}")
+    assert_one_line_about(str(caught.value), flag_text("--set", override))
 
 
 # -- training configs and experiment files ---------------------------------------------------------
@@ -331,14 +333,14 @@ def test_a_negative_training_seed_is_refused_before_training(tmp_path: Path):
     # numpy's SeedSequence refuses it: training used to stop with a traceback once it had started.
     path = tmp_path / "train.yaml"
     path.write_text("seed: -1\n")
-    with pytest.raises(ConfigError, match=r"train.yaml: seed: Input should be greater than or equal to 0"):
+    with pytest.raises(ConfigError, match=r"train.yaml: seed: must be >= 0"):
         load_train_config(path, data=["out/corpus"])
 
 
 def test_an_optimiser_name_that_is_a_mapping_is_one_line(tmp_path: Path):
     path = tmp_path / "train.yaml"
     path.write_text("optim: {name: {sgd: 1}}\n")  # was a TypeError: unhashable type: 'dict'
-    with pytest.raises(ConfigError, match=r"train.yaml: optim.name: Input should be 'sgd', 'lars' or 'adamw'"):
+    with pytest.raises(ConfigError, match=r"train.yaml: optim.name: must be one of sgd, lars or adamw"):
         load_train_config(path, data=["out/corpus"])
 
 

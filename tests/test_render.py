@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 import webdataset as wds
+from click.testing import CliRunner
 
+from synthgen.cli import cli
 from synthgen.errors import CorpusError
 from synthgen.progress import ProgressUpdate
 from synthgen.recipe import load_recipe
@@ -35,6 +37,7 @@ def test_corpus_layout_and_fields(make_recipe, tmp_path: Path):
     out = tmp_path / "out"
     assert summary.nsamples == 20 and summary.nshards == 3 and summary.rendered_shards == 3
     assert sorted(p.name for p in out.iterdir()) == [
+        "README.md",  # the dataset card (tests/test_card.py)
         "manifest.json",
         "shard-000000.json",
         "shard-000000.tar",
@@ -104,6 +107,20 @@ def test_a_broken_program_is_excluded_counted_and_reported_once(make_recipe, pro
     assert len(metas) == 40
     assert all(m["program"]["id"] != "programs/zz-broken" for m in metas)
     assert any(m["attempt"] > 0 for m in metas)
+    # The program excluded, in the manifest (from the sidecars) and in the summary, apart from the draws.
+    (excluded,) = manifest["excluded"]
+    assert (excluded["id"], excluded["reason"]) == ("programs/zz-broken", "compile_error")
+    assert "undefined_symbol" in excluded["message"]
+    draws = summary.failures["compile_error"]
+    assert f"; redrawn {draws} failed draws: compile_error {draws} (1 program excluded); " in summary.line()
+    # inspect names it; --json lists every one.
+    report = CliRunner().invoke(cli, ["inspect", str(tmp_path / "out"), "--count", "0"]).stdout
+    assert "excluded   1 program (compile_error 1): programs/zz-broken\n" in report
+    as_json = json.loads(CliRunner().invoke(cli, ["inspect", str(tmp_path / "out"), "--count", "0", "--json"]).stdout)
+    assert as_json["excluded"] == manifest["excluded"]
+    (tmp_path / "out" / "manifest.json").unlink()  # an incomplete corpus: from its sidecars
+    as_json = json.loads(CliRunner().invoke(cli, ["inspect", str(tmp_path / "out"), "--count", "0", "--json"]).stdout)
+    assert as_json["excluded"] == manifest["excluded"]
 
 
 def test_missing_shards_are_rendered_again_and_the_result_is_identical(make_recipe, tmp_path: Path):

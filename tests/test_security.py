@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 from click.testing import CliRunner
 
 from synthgen.cli import cli, parse_storage_options
@@ -29,6 +30,7 @@ from synthgen.errors import CorpusError, NotAllowedError
 from synthgen.evaluate.datasets import load_dataset
 from synthgen.permissions import Permissions
 from synthgen.sources.gan.checkpoints import load_state_dict
+from synthgen.train.config import load_train_config
 from synthgen.train.data import SkipCounts, corpus_samples, open_corpus
 from tests.test_integrity import rebless
 from tests.test_train import FAST
@@ -126,7 +128,7 @@ def test_inspect_and_preview_refuse_the_shard_in_one_line(bad_corpus: tuple[Path
     corpus, kind = bad_corpus
     sheet = tmp_path / "sheet.png"
     args = (
-        ["inspect", str(corpus), "--samples", "0"]
+        ["inspect", str(corpus), "--count", "0"]
         if command == "inspect"
         else ["preview", str(corpus), "--out", str(sheet)]
     )
@@ -256,6 +258,9 @@ def test_resuming_from_a_checkpoint_that_runs_code_is_refused(shader_corpus: Pat
     run = tmp_path / "run"
     (run / "checkpoints").mkdir(parents=True)
     code_running_checkpoint(run / "checkpoints" / "last.pt", marker)
+    # A run folder as training leaves it (its recorded configuration), with a hostile checkpoint.
+    recorded = load_train_config(None, list(FAST), [str(shader_corpus)]).resolved()
+    (run / "config.yaml").write_text(yaml.safe_dump(recorded, sort_keys=False))
     args = ["train", "--data", str(shader_corpus), "--out", str(run), "--resume", "--quiet", "--epochs", "1"]
     args += [item for setting in FAST for item in ("--set", setting)]
     line = one_line_error(invoke(*args))

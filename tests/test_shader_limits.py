@@ -5,6 +5,7 @@ D11, non-UTF-8 programs)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -15,9 +16,10 @@ from click.testing import CliRunner
 
 from synthgen.cli import cli
 from synthgen.errors import RecipeError, SourceError
-from synthgen.recipe import load_recipe, parse_recipe
+from synthgen.recipe import canonical_json, load_recipe, parse_recipe
 from synthgen.render import render_corpus
 from synthgen.seeds import sample_seed
+from synthgen.shipped import SHIPPED_ROOT
 from synthgen.sources import build_source
 from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec
 from synthgen.sources.shader.check import check_programs
@@ -27,7 +29,6 @@ from synthgen.text import printable
 
 from .helpers import PROGRAMS
 
-REPO = Path(__file__).resolve().parents[1]
 GOOD = "void mainImage(out vec4 c, in vec2 p) { c = vec4(p.x / iResolution.x, p.y / iResolution.y, 0.5, 1.0); }\n"
 # 216 bytes of GLSL that ask the compiler for 800 MB (issue 19, S4): under a 512 MB limit it ends
 # the GL process within a second or two, where without one it took it past 3 GB.
@@ -85,7 +86,11 @@ def _spec_drawing(source, program_id: str) -> SampleSpec:
 
 def test_new_watchdog_keys_leave_every_shipped_shader_recipe_hash_alone():
     """memory_mb and max_source_bytes are None unless a recipe sets them, so the resolved recipe,
-    and so the corpus name, of every recipe written before they existed is unchanged."""
+    and so the corpus name, of every recipe written before they existed is unchanged.
+
+    (Issue 21 moved a default on purpose, source.reject.max_nan_fraction 0.01 -> 0.05, which
+    renames every shader corpus that leaves it out: the pins hold with the old value set.)"""
+    old_reject = ["source.reject.max_nan_fraction=0.01"]
     pinned = {  # computed with the code before these keys existed
         "demo-shaders-generated": "d44a75ba099c90a46631dd78e8afec301d6fe07bf6b07491339c46f54174a0bf",
         "demo-shaders-library": "57e371c34d78d1a33172034802a49d3807b56c6949b67ccaf5bc71589112d313",
@@ -95,8 +100,9 @@ def test_new_watchdog_keys_leave_every_shipped_shader_recipe_hash_alone():
         "starter-shaders-256": "29bd17efb4f4ba33098bf5fdfb70a34c58646b6da886e67e4f666e236c850764",
     }
     for name, sha256 in pinned.items():
-        recipe = load_recipe(REPO / "recipes" / f"{name}.yaml")
-        assert recipe.sha256 == sha256, name
+        recipe = load_recipe(SHIPPED_ROOT / "recipes" / f"{name}.yaml", overrides=old_reject)
+        # The pins are of the whole resolved recipe (the hash before issue 21 left `count` out of it).
+        assert hashlib.sha256(canonical_json(recipe.resolved())).hexdigest() == sha256, name
         assert sorted(recipe.resolved()["source"]["watchdog"]) == ["compile_seconds", "frame_seconds"]
         assert recipe.source.watchdog.memory_limit_mb == 2048  # type: ignore[union-attr]
     # Set, they are the recipe's own choice, and part of its hash.

@@ -6,8 +6,9 @@ diffusion case in this process), then:
 (a) the corpus holds `count` samples, each with `views` images at `image.size` in `image.format`
     and a json with the fields DESIGN.md names;
 (b) sample i is a pure function of (recipe, i): a shard rendered again in this process (a resumed
-    corpus), one sample alone, or samples out of order in a fresh source, give the same bytes,
-    and the json carries the source's meta;
+    corpus), one sample alone, or samples out of order in a fresh source of the recipe at a larger
+    count (a grown corpus: count N is a prefix of count M), give the same bytes, and the json
+    carries the source's meta;
 (c) the resolved recipe (as the manifest records it) parses back to the same recipe and hash;
 (d) the source's pre-render check passes for it;
 (e) where a draw can be rejected cheaply (a program that does not compile, a reject threshold),
@@ -270,14 +271,17 @@ def test_b_sample_i_is_a_function_of_the_recipe_and_i(corpus: Rendered, tmp_path
     assert (summary.rendered_shards, summary.rendered_samples) == (1, SHARD)
     assert corpus_bytes(resumed) == corpus_bytes(corpus.out)
 
-    # A fresh source: the last sample alone, then one sample of each shard, in reverse order.
-    source = build_source(recipe, permissions=TEST_CODE)
+    # A fresh source of the recipe grown by a shard (a dataset's count is its size: not grown), with
+    # the same hash: the last sample alone, then one sample of each shard, in reverse order.
+    grown = recipe if recipe.source.kind == "dataset" else parse_recipe(recipe.resolved() | {"count": COUNT + SHARD})
+    assert grown.sha256 == recipe.sha256
+    source = build_source(grown, permissions=TEST_CODE)
     try:
-        again = render_samples(recipe, source, [3]) + render_samples(recipe, source, [2, 0])
+        again = render_samples(grown, source, [3]) + render_samples(grown, source, [2, 0])
     finally:
         source.close()
     for spec, sample in again:
-        fields = sample_fields(recipe, spec, sample)
+        fields = sample_fields(grown, spec, sample)
         key = fields.pop("__key__")
         assert fields == written[key], key
         # The json carries what the source said about the sample.

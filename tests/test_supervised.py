@@ -126,7 +126,7 @@ def test_class_counts_are_required_and_must_fit_the_corpora(labelled: Path):
     with pytest.raises(ConfigError, match=r"one class count per corpus \(2: .*got 10"):
         label_space(SupervisedConfig(classes=10, mixed_classes="offset"), [corpus, corpus])
     assert label_space(SupervisedConfig(classes=10, mixed_classes="shared"), [corpus, corpus]).offsets == (0, 0)
-    with pytest.raises(ConfigError, match="method.classes.*Input should be greater than or equal to 1"):
+    with pytest.raises(ConfigError, match="method.classes.*must be >= 1"):
         load_train_config(None, ["method.name=supervised", "method.classes=0"], [str(labelled)])
 
 

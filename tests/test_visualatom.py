@@ -14,6 +14,7 @@ import pytest
 from synthgen.errors import RecipeError
 from synthgen.recipe import load_recipe, parse_recipe
 from synthgen.render import render_corpus
+from synthgen.shipped import SHIPPED_ROOT
 from synthgen.sources import build_source
 from synthgen.sources.visualatom import render as render_module
 from synthgen.sources.visualatom.atoms import AtomClasses, draw_class, perlin_at_random
@@ -21,7 +22,7 @@ from synthgen.sources.visualatom.render import stencil
 
 from .helpers import read_back, read_fields, rendered, specs
 
-RECIPES = Path(__file__).parent.parent / "recipes"
+RECIPES = SHIPPED_ROOT / "recipes"
 # Small classes: few contours and vertices, so that a test renders in milliseconds.
 SMALL = {"contours": {"min": 5, "max": 40}, "quantization": {"min": 200, "max": 400}}
 
@@ -180,9 +181,9 @@ def test_batch_layout_chunking_and_order_do_not_change_bytes(one_torch_thread, m
             "source.frequency: min = max = 5 leaves no pair n1 != n2; widen the range or use 0",
         ),
         ({"quantization": {"min": 500, "max": 300}}, "source.quantization.max: must be >= min (500)"),
-        ({"contours": {"min": 0, "max": 3}}, "source.contours.min: Input should be greater than or equal to 1"),
-        ({"line_width": {"min": 1, "max": 64}}, "source.line_width.max: Input should be less than or equal to 32"),
-        ({"color": "rainbow"}, "source.color: Input should be 'grey' or 'color'"),
+        ({"contours": {"min": 0, "max": 3}}, "source.contours.min: must be >= 1"),
+        ({"line_width": {"min": 1, "max": 64}}, "source.line_width.max: must be <= 32"),
+        ({"color": "rainbow"}, "source.color: must be one of grey or color"),
         ({"waves": 3}, "source.waves: unknown key"),
     ],
 )

@@ -21,10 +21,13 @@ to KEY_DIGITS digits (sample_key: `000000000042`), independent of the sharding. 
     txt                  the prompt (UTF-8), for families that have one
 
 The manifest (`format: synthgen-corpus`, FORMAT_VERSION) records the resolved recipe and its
-sha256, the counts, the failures and `shardlist: [{url, nsamples, filesize, sha256}]` with
-`wids_version: 1`, so that it is also a wids index. Manifest.parse is its one reader and
-ShardRecord.parse the sidecar's: both refuse a malformed field with one line naming the file and
-the field.
+sha256, the counts, the failures, the programs excluded (`excluded`, from the sidecars), the
+renders that made it (`history`: the count of each, which shards it kept and which it rendered,
+so a corpus grown from 256 to 512 samples says so) and `shardlist: [{url, nsamples, filesize,
+sha256}]` with `wids_version: 1`, so that it is also a wids index. The recipe sha256 leaves
+`count` out (synthgen.recipe.Recipe.identity): the corpus is the hash and its count together.
+Manifest.parse is its one reader and ShardRecord.parse the sidecar's: both refuse a malformed
+field with one line naming the file and the field.
 """
 
 from __future__ import annotations
@@ -257,6 +260,9 @@ class ShardRecord:
     failures: dict[str, int] = field(default_factory=dict)
     # First message seen per culprit (e.g. a program id -> its compile error).
     failure_subjects: dict[str, str] = field(default_factory=dict)
+    # The culprits left out of the rest of the render after failing (a program that does not
+    # compile, hangs or crashes): id -> reason. Every one of the shard's, uncapped.
+    excluded: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -280,7 +286,50 @@ class ShardRecord:
             render_seconds=doc.get_number("render_seconds") if doc.has("render_seconds") else 0.0,
             failures=doc.get_counts("failures") if doc.has("failures") else {},
             failure_subjects=doc.get_texts("failure_subjects") if doc.has("failure_subjects") else {},
+            excluded=doc.get_texts("excluded") if doc.has("excluded") else {},
         )
+
+
+# The first this many characters of an excluded program's message go into the manifest (the
+# sidecar that saw it first holds it whole).
+EXCLUDED_MESSAGE_CHARS = 200
+
+
+def excluded_programs(records: Iterable[ShardRecord]) -> list[dict[str, str]]:
+    """The culprits excluded in any of `records` (shard order), once each, sorted by id:
+    `{id, reason, message}`, the reason and message of the first shard that excluded it."""
+    found: dict[str, dict[str, str]] = {}
+    for record in records:
+        for subject, reason in record.excluded.items():
+            if subject not in found:
+                message = record.failure_subjects.get(subject, "").removeprefix(f"{reason}: ")
+                found[subject] = {"id": subject, "reason": reason, "message": message[:EXCLUDED_MESSAGE_CHARS]}
+    return [found[subject] for subject in sorted(found)]
+
+
+def shard_ranges(indices: Iterable[int]) -> list[list[int]]:
+    """Shard indices as `[first, stop)` ranges, in order: {0, 1, 2, 5} -> [[0, 3], [5, 6]]."""
+    ranges: list[list[int]] = []
+    for index in sorted(set(indices)):
+        if ranges and ranges[-1][1] == index:
+            ranges[-1][1] = index + 1
+        else:
+            ranges.append([index, index + 1])
+    return ranges
+
+
+def history_entry(count: int, synthgen_version: str, kept: Iterable[int], nshards: int) -> dict[str, Any]:
+    """One render of a corpus, as its manifest's `history` records it: the count rendered to, the
+    synthgen that did it, the shards it kept from the corpus it grew and those it rendered (an
+    interrupted run of it included), as `[first, stop)` ranges of shard indices. No date, no
+    trace of interruptions: rendering a recipe twice, or resuming it, gives the same manifest."""
+    kept = set(kept)
+    return {
+        "count": count,
+        "synthgen_version": synthgen_version,
+        "kept": shard_ranges(kept),
+        "rendered": shard_ranges(index for index in range(nshards) if index not in kept),
+    }
 
 
 # -- the manifest -----------------------------------------------------------------------------------
@@ -313,6 +362,10 @@ class Manifest:
     filesize: int
     failures: dict[str, int]
     shardlist: tuple[ShardEntry, ...]
+    # The renders that made the corpus, oldest first (history_entry); empty from an older synthgen.
+    history: tuple[dict[str, Any], ...] = ()
+    # The programs excluded (excluded_programs): each once, {id, reason, message}.
+    excluded: tuple[dict[str, str], ...] = ()
     format: str = FORMAT_NAME
     format_version: int = FORMAT_VERSION
     wids_version: int = WIDS_VERSION
@@ -335,9 +388,15 @@ class Manifest:
 
     @classmethod
     def build(
-        cls, recipe: Mapping[str, Any], recipe_sha256: str, records: list[ShardRecord], synthgen_version: str
+        cls,
+        recipe: Mapping[str, Any],
+        recipe_sha256: str,
+        records: list[ShardRecord],
+        synthgen_version: str,
+        history: Iterable[Mapping[str, Any]] = (),
     ) -> Manifest:
-        """The manifest of a corpus whose shards are `records`, in shard order."""
+        """The manifest of a corpus whose shards are `records`, in shard order, made by the renders
+        of `history` (history_entry, oldest first)."""
         failures: dict[str, int] = {}
         for record in records:
             for reason, n in record.failures.items():
@@ -354,6 +413,8 @@ class Manifest:
             filesize=sum(r.filesize for r in records),
             failures=dict(sorted(failures.items())),
             shardlist=tuple(ShardEntry(r.url, r.nsamples, r.filesize, r.sha256) for r in records),
+            history=tuple(dict(entry) for entry in history),
+            excluded=tuple(excluded_programs(records)),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -371,6 +432,8 @@ class Manifest:
             "nshards": self.nshards,
             "filesize": self.filesize,
             "failures": self.failures,
+            "excluded": [dict(entry) for entry in self.excluded],
+            "history": [dict(entry) for entry in self.history],
             "shardlist": [entry.to_dict() for entry in self.shardlist],
         }
 
@@ -409,6 +472,8 @@ class Manifest:
             filesize=doc.get_int("filesize"),
             failures=doc.get_counts("failures"),
             shardlist=tuple(shardlist),
+            history=tuple(_history(doc)),
+            excluded=tuple(_excluded(doc)),
             format_version=version,
             wids_version=doc.get_int("wids_version"),
             kind=doc.get_str("__kind__"),
@@ -424,6 +489,33 @@ class Manifest:
             if getattr(manifest, key) != total:
                 raise doc.error(key, f"{getattr(manifest, key)}, but the shardlist makes {total}")
         return manifest
+
+
+def _history(doc: _Object) -> list[dict[str, Any]]:
+    """The manifest's `history` (absent from an older synthgen's), each entry's count checked."""
+    if not doc.has("history"):
+        return []
+    entries = []
+    for n, value in enumerate(doc.get_list("history")):
+        entry = _Object(value, doc.where, f"history[{n}]")
+        entry.get_int("count", minimum=1)
+        entries.append(entry.value)
+    return entries
+
+
+def _excluded(doc: _Object) -> list[dict[str, str]]:
+    """The manifest's `excluded` programs (absent from an older synthgen's): {id, reason, message}."""
+    if not doc.has("excluded"):
+        return []
+    entries = []
+    for n, value in enumerate(doc.get_list("excluded")):
+        entry = _Object(value, doc.where, f"excluded[{n}]")
+        found = {"id": entry.get_str("id"), "reason": entry.get_str("reason")}
+        message = entry.value.get("message", "")
+        if not isinstance(message, str):
+            raise entry.error("message", f"expected a string, got {_show(message)}")
+        entries.append(found | {"message": message})
+    return entries
 
 
 def _recipe(recipe: _Object) -> dict[str, Any]:

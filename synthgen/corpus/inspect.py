@@ -1,25 +1,29 @@
 """Looking at a corpus: the report of `synthgen inspect` (counts, bytes, failures, image
-statistics) and the contact sheet of `synthgen preview`."""
+statistics, classes). The contact sheet of `synthgen preview` is in preview.py."""
 
 from __future__ import annotations
 
 import json
 import logging
-import math
-from pathlib import Path
+import statistics
+from collections import Counter
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
+from synthgen.corpus.card import read_card
 from synthgen.corpus.encode import decode_image
-from synthgen.corpus.format import IMAGE_FORMATS, image_fields
-from synthgen.corpus.read import Corpus
-from synthgen.errors import CorpusError, StorageError
+from synthgen.corpus.format import IMAGE_FORMATS, excluded_programs, image_fields, parse_cls
+from synthgen.corpus.read import Corpus, locate_corpus
+from synthgen.errors import CorpusError
+from synthgen.frames import judge_frame
+from synthgen.text import counted
 
 logger = logging.getLogger(__name__)
 
-# An image whose pixel standard deviation (0..255) is below this counts as near-constant.
+# An image whose largest per-channel pixel standard deviation (0..255) is below this counts as
+# near-constant: the shader family's default min_std, judged as a render judges its samples
+# (synthgen.frames.judge_frame), so a flat colour counts as well as grey.
 NEAR_CONSTANT_STD = 2.0
 # Undecodable samples named one by one in the log; the rest are counted.
 NAMED_BAD_SAMPLES = 5
@@ -33,7 +37,7 @@ def sample_images(sample: dict[str, Any]) -> list[np.ndarray]:
     return [decode_image(sample[name]) for name in fields]
 
 
-def _decoded(shard: str, sample: dict[str, Any], bad: list[str]) -> list[np.ndarray] | None:
+def decode_or_skip(shard: str, sample: dict[str, Any], bad: list[str]) -> list[np.ndarray] | None:
     """A sample's views, or None for one that does not decode: it is named (shard and key) in the
     log and in `bad`, and the reader goes on: one bad image costs itself, not the report."""
     try:
@@ -50,8 +54,12 @@ def _decoded(shard: str, sample: dict[str, Any], bad: list[str]) -> list[np.ndar
 def inspect_corpus(
     url: str, max_samples: int | None = 1000, storage_options: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Counts and bytes from the manifest or sidecars; image statistics from decoded samples."""
-    corpus = Corpus(url, storage_options)
+    """Counts and bytes from the manifest or sidecars; image statistics from decoded samples, and
+    the classes of those read. `url` is any corpus spec that training reads (locate_corpus): a
+    corpus folder or URL, a brace pattern of shards, a saved stream."""
+    location = locate_corpus(url, storage_options)
+    corpus = location.corpus  # None for a brace pattern or a saved stream
+    classes: Counter[int] = Counter()
     total = np.zeros(3)
     total_sq = np.zeros(3)
     pixels = 0
@@ -61,14 +69,17 @@ def inspect_corpus(
     size = (0, 0)
     first_meta: dict[str, Any] = {}
     bad: list[str] = []
-    for shard, sample in corpus.located_samples(max_samples):
+    for shard, sample in location.located_samples(max_samples):
+        label = sample_class(sample)
+        if label is not None:
+            classes[label] += 1
         if not first_meta and "json" in sample:
             try:
                 meta = json.loads(sample["json"])
                 first_meta = meta if isinstance(meta, dict) else {}
             except (ValueError, RecursionError):
                 pass  # the recipe's name is also in the manifest; verify names a bad json
-        images = _decoded(shard, sample, bad)
+        images = decode_or_skip(shard, sample, bad)
         if images is None:
             continue
         views = max(views, len(images))
@@ -77,28 +88,37 @@ def inspect_corpus(
             total += values.sum(axis=0)
             total_sq += (values**2).sum(axis=0)
             pixels += values.shape[0]
-            near_constant += int(image.std() < NEAR_CONSTANT_STD)
+            near_constant += judge_frame(image, NEAR_CONSTANT_STD) is not None
             decoded += 1
             size = (image.shape[1], image.shape[0])
     mean = total / max(pixels, 1)
     std = np.sqrt(np.maximum(total_sq / max(pixels, 1) - mean**2, 0.0))
-    manifest = corpus.manifest
-    nsamples = corpus.nsamples
+    manifest = corpus.manifest if corpus is not None else None
+    recorded = (location.stream or {}).get("recipe")
+    nsamples = location.nsamples
     if manifest is not None:
         name, recipe_sha256, views = manifest.name, manifest.recipe_sha256, manifest.views
-    else:  # an incomplete corpus: what its first sample says
+    elif isinstance(recorded, dict):  # a saved stream: the recipe its header records
+        name, recipe_sha256 = recorded.get("name", "?"), (location.stream or {}).get("recipe_sha256", "?")
+        views = recorded.get("views", views)
+    else:  # an incomplete corpus, a pattern: what its first sample says
         name, recipe_sha256 = first_meta.get("recipe", "?"), first_meta.get("recipe_sha256", "?")
     return {
-        "url": corpus.url,
-        "complete": corpus.complete,
+        "url": location.url,
+        "kind": location.kind,
+        "complete": corpus is not None and corpus.complete,
         "name": name,
         "recipe_sha256": recipe_sha256,
         "nsamples": nsamples,
-        "nshards": len(corpus.shards),
+        "nshards": len(location.shards),
         "views": views,
         "nimages": nsamples * views,
-        "filesize": sum(shard.filesize for shard in corpus.shards),
-        "failures": corpus.failures(),
+        "filesize": location.filesize(),
+        "failures": corpus.failures() if corpus is not None else {},
+        # README.md: licence, citation, front matter (None: no card)
+        "card": read_card(corpus.dest) if corpus is not None else None,
+        "excluded": excluded_in(corpus) if corpus is not None else [],
+        "classes": class_histogram(classes),
         "images": {
             "decoded": decoded,
             "width": size[0],
@@ -113,54 +133,57 @@ def inspect_corpus(
     }
 
 
-def write_preview(
-    url: str, out_path: str, count: int = 64, thumb: int = 128, storage_options: dict[str, Any] | None = None
-) -> int:
-    """A contact sheet of the first `count` samples, each sample's views side by side in a row, as
-    PNG, JPEG or WebP after `out_path`'s suffix (its folder is made if needed). A sample that
-    does not decode is named in the log and left out; returns how many are shown."""
-    bad: list[str] = []
-    found = (_decoded(shard, sample, bad) for shard, sample in Corpus(url, storage_options).located_samples(count))
-    groups = [images for images in found if images is not None]
-    if not groups:
-        first = f" (the first: {bad[0]})" if bad else ""
-        raise CorpusError(f"{url}: none of the first {count} samples decodes{first}")
-    views = max(len(g) for g in groups)
-    height, width = groups[0][0].shape[:2]
-    scale = min(1.0, thumb / max(height, width))
-    cell_w, cell_h = max(1, round(width * scale)), max(1, round(height * scale))
-    gap, group_gap = 2, 10
-    per_row = max(1, round(math.sqrt(len(groups) / views)))
-    rows = math.ceil(len(groups) / per_row)
-    group_w = views * cell_w + (views - 1) * gap
-    sheet = Image.new(
-        "RGB",
-        (per_row * group_w + (per_row + 1) * group_gap, rows * cell_h + (rows + 1) * group_gap),
-        (32, 32, 32),
-    )
-    for n, images in enumerate(groups):
-        row, col = divmod(n, per_row)
-        x0 = group_gap + col * (group_w + group_gap)
-        y0 = group_gap + row * (cell_h + group_gap)
-        for v, image in enumerate(images):
-            tile = Image.fromarray(image).resize((cell_w, cell_h), Image.Resampling.BILINEAR)
-            sheet.paste(tile, (x0 + v * (cell_w + gap), y0))
-    out = Path(out_path)
+def sample_class(sample: dict[str, Any]) -> int | None:
+    """A sample's `cls`, or None without one (or with a bad one: verify names those)."""
+    if "cls" not in sample:
+        return None
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        sheet.save(out, format=sheet_format(out_path))
-    except OSError as err:
-        raise StorageError(f"{out_path}: cannot write the contact sheet: {err.strerror or err}") from None
-    return len(groups)
+        return parse_cls(sample["cls"])
+    except CorpusError:
+        return None
 
 
-# Contact sheet formats by file suffix: the bytes are what the name says.
-SHEET_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+def class_histogram(counts: Counter[int]) -> dict[str, Any] | None:
+    """The classes of the samples read: how many samples (with a `cls`), how many classes, the
+    fewest, median and most samples of a class, and every class's count (by class); None when no
+    sample has a class."""
+    if not counts:
+        return None
+    per_class = [counts[label] for label in sorted(counts)]
+    return {
+        "samples": sum(per_class),
+        "classes": len(counts),
+        "min": min(per_class),
+        "median": statistics.median(per_class),
+        "max": max(per_class),
+        "per_class": {str(label): counts[label] for label in sorted(counts)},
+    }
 
 
-def sheet_format(out_path: str) -> str:
-    """The image format that `out_path`'s suffix names; ValueError for another suffix."""
-    suffix = Path(out_path).suffix.lower()
-    if suffix not in SHEET_FORMATS:
-        raise ValueError(f"expected a file name ending in {', '.join(SHEET_FORMATS)}, got {out_path!r}")
-    return SHEET_FORMATS[suffix]
+# Classes drawn as bars by `inspect` (the most frequent); --json has every class's count.
+SHOWN_CLASSES = 5
+_BAR = 24
+
+
+def class_lines(classes: dict[str, Any]) -> list[str]:
+    """The class histogram of the samples read: how many classes, the fewest, median and most
+    samples per class, then a bar for each of the most frequent few."""
+    lines = [
+        f"classes    {classes['classes']} in {counted(classes['samples'], 'sample')} read; per class "
+        f"min {classes['min']}, median {classes['median']:g}, max {classes['max']}"
+    ]
+    ranked = sorted(classes["per_class"].items(), key=lambda item: (-item[1], int(item[0])))
+    width = max(len(label) for label, _ in ranked[:SHOWN_CLASSES])
+    for label, n in ranked[:SHOWN_CLASSES]:
+        lines.append(f"  cls {label:>{width}} {n:>6} {'#' * max(1, round(_BAR * n / classes['max']))}")
+    if len(ranked) > SHOWN_CLASSES:
+        lines.append(f"  ... and {len(ranked) - SHOWN_CLASSES} more classes (--json lists them all)")
+    return lines
+
+
+def excluded_in(corpus: Corpus) -> list[dict[str, str]]:
+    """The programs excluded from `corpus` ({id, reason, message}, sorted by id): its manifest's,
+    or for an incomplete corpus, its sidecars'."""
+    if corpus.manifest is not None:
+        return [dict(entry) for entry in corpus.manifest.excluded]
+    return excluded_programs(corpus.records)

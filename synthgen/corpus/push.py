@@ -7,13 +7,16 @@ regular file) is refused before anything is uploaded, and so is one whose size d
 manifest. Each shard's sha256 is computed as it is read for the upload (with the MD5 the store's
 check uses, in the same pass), and a shard that does not match the manifest is not uploaded: the
 push stops there, without the manifest, so the destination never looks complete. A destination
-holding files of another recipe is refused, as `render` refuses it, unless `overwrite`.
+holding files of another recipe is refused, as `render` refuses it, unless `overwrite`. The
+dataset card (README.md) goes after the shards and before the manifest, and only synthgen's own
+(corpus/card.py): a README.md the user wrote, here or there, is left alone.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import stat
 import threading
@@ -22,11 +25,14 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
+from synthgen.corpus.card import CARD_NAME, MAX_CARD_BYTES, is_synthgen_card
 from synthgen.corpus.format import MANIFEST_NAME, Manifest, ShardEntry, ShardRecord, shard_tar_name, sidecar_beside
 from synthgen.corpus.lock import hold_destination
 from synthgen.corpus.read import Corpus, check_recipe, load_manifest, read_sidecars
 from synthgen.corpus.storage import Destination, md5_of, same_content
 from synthgen.errors import CorpusError
+
+logger = logging.getLogger(__name__)
 
 # Shards uploaded at once.
 PARALLEL_UPLOADS = 8
@@ -91,6 +97,7 @@ def _push_held(
         summary.removed = _remove_other_recipe(remote, there, manifest)
     else:
         check_recipe(remote, manifest.recipe_sha256, "push elsewhere or pass --overwrite", names=there)
+    _uncommit_other_count(remote, there, manifest, overwrite)
     lock = threading.Lock()
 
     def push_file(name: str, entry: ShardEntry | None = None) -> None:
@@ -130,8 +137,48 @@ def _push_held(
             for future in futures:
                 future.cancel()
             raise
+    _push_card(local, remote, there, summary, on_file)  # the card before the manifest, too
     push_file(MANIFEST_NAME)
     return summary
+
+
+def _push_card(
+    local: Destination,
+    remote: Destination,
+    there: dict[str, dict[str, Any]],
+    summary: PushSummary,
+    on_file: Callable[[str, int], None] | None,
+) -> None:
+    """Upload the corpus's dataset card (README.md), when it has one (a corpus written before
+    synthgen wrote cards has none: the push sends what the folder holds, nothing more). Only
+    synthgen's card goes, read as a regular file (never through a symlink), and a README.md at
+    the destination that is not synthgen's is left alone: both with a warning, the push goes on."""
+    path = local.path(CARD_NAME)
+    if not os.path.lexists(path):
+        return
+    try:
+        with _opened_regular(path) as (fd, found):
+            with os.fdopen(os.dup(fd), "rb") as stream:  # read() loops to the size asked
+                data = stream.read(MAX_CARD_BYTES) if found.st_size <= MAX_CARD_BYTES else b""
+    except CorpusError as err:
+        logger.warning("%s not pushed: %s", CARD_NAME, err)
+        return
+    if not is_synthgen_card(data):
+        logger.warning("%s: not synthgen's dataset card: not pushed", path)
+        return
+    if CARD_NAME in there:
+        theirs = remote.read_bytes(CARD_NAME) if int(there[CARD_NAME].get("size", 0)) <= MAX_CARD_BYTES else b""
+        if not is_synthgen_card(theirs):
+            logger.warning("%s/%s: not synthgen's dataset card: left alone", remote.url.rstrip("/"), CARD_NAME)
+            return
+        if theirs == data:
+            summary.skipped += 1
+            return
+    remote.write_bytes(CARD_NAME, data)
+    summary.uploaded += 1
+    summary.uploaded_bytes += len(data)
+    if on_file is not None:
+        on_file(CARD_NAME, len(data))
 
 
 def _regular_file(path: str) -> os.stat_result:
@@ -208,6 +255,30 @@ def _with_md5(remote: Destination, name: str, info: dict[str, Any] | None) -> di
     if info is None or not remote.is_local:
         return info
     return info | {"ETag": md5_of(remote.path(name))}
+
+
+def _uncommit_other_count(
+    remote: Destination, there: dict[str, dict[str, Any]], manifest: Manifest, overwrite: bool
+) -> None:
+    """A complete corpus of this recipe at another count at the destination (the hash leaves
+    `count` out): its manifest goes first, since the shards it lists change under it (a grown
+    corpus's last shard is fuller), and the destination is complete again once this push ends.
+    One larger than this corpus is refused unless `overwrite`: a push never shrinks a corpus."""
+    if MANIFEST_NAME not in there:
+        return
+    try:
+        theirs = load_manifest(remote)
+    except CorpusError:
+        return  # damaged: check_recipe (or --overwrite) has dealt with it
+    if theirs.recipe_sha256 != manifest.recipe_sha256 or theirs.nsamples == manifest.nsamples:
+        return
+    if theirs.nsamples > manifest.nsamples and not overwrite:
+        raise CorpusError(
+            f"{remote.url}: holds {theirs.nsamples} samples of this recipe, this corpus {manifest.nsamples}: a push "
+            "never shrinks a corpus; push elsewhere or pass --overwrite"
+        )
+    remote.remove(MANIFEST_NAME)
+    there.pop(MANIFEST_NAME, None)
 
 
 def _remove_other_recipe(remote: Destination, there: dict[str, dict[str, Any]], manifest: Manifest) -> int:

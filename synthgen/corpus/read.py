@@ -1,15 +1,29 @@
-"""Opening a corpus: its manifest when complete, else its committed sidecars, and its samples.
+"""Opening a corpus: its manifest when complete, else its committed sidecars, and its samples;
+and where the shards behind a spec are (a corpus, a brace pattern, a saved stream: locate_corpus).
 The readers of inspect, preview, verify, push and training all start here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import json
+import re
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import IO, Any
 
-from synthgen.corpus.format import MANIFEST_NAME, SHARD_SIDECAR, SHARD_TAR, Manifest, ShardEntry, ShardRecord
+import fsspec
+
+from synthgen.corpus.format import (
+    MANIFEST_NAME,
+    SHARD_SIDECAR,
+    SHARD_TAR,
+    Manifest,
+    ShardEntry,
+    ShardRecord,
+    sidecar_beside,
+)
 from synthgen.corpus.storage import Destination
 from synthgen.corpus.tar import HashingReader, iter_tar_samples, stream_size
-from synthgen.errors import CorpusError
+from synthgen.errors import CorpusError, DataError
 
 
 class ShardMismatch(CorpusError):
@@ -141,3 +155,152 @@ class Corpus:
                         return
                     seen += 1
                     yield shard.url, sample
+
+
+# -- where a reader finds shards: a corpus folder, a brace pattern, a saved stream ---------------------
+
+# A saved stream of a live training run (synthgen.train.recording writes it): DIR/NAME/stream.json,
+# and per rank rank-NNN/part-STEP.tar, each committed by its sidecar part-STEP.json.
+STREAM_FILE = "stream.json"
+_PART_SIDECAR = re.compile(r"^part-(?P<step>\d{12})\.json$")
+
+# What a location is (CorpusLocation.kind).
+CORPUS, PATTERN, STREAM = "corpus", "brace pattern", "saved stream"
+
+
+def committed_parts(dest: Destination) -> list[tuple[int, str, dict[str, Any]]]:
+    """(first step, tar name, sidecar) of each part of a saved stream's rank folder `dest` whose
+    sidecar matches its tar, in step order."""
+    sizes = {name: int(info["size"]) for name, info in dest.infos().items()}
+    parts = []
+    for name in sorted(sizes):
+        match = _PART_SIDECAR.match(name)
+        if match is None:
+            continue
+        tar = name.rsplit(".", 1)[0] + ".tar"
+        try:
+            record = json.loads(dest.read_bytes(name))
+            whole = sizes.get(tar) == int(record["filesize"])
+        except (ValueError, KeyError, TypeError):
+            continue  # a damaged sidecar commits nothing
+        if whole:
+            parts.append((int(match["step"]), tar, record))
+    return parts
+
+
+@dataclass(frozen=True)
+class LocatedShard:
+    url: str  # what fsspec opens
+    name: str  # what messages call it: shard-000000.tar, rank-000/part-....tar, or the url
+    nsamples: int
+    # What its size and sha256 are checked against: its manifest entry or sidecar (None: a shard
+    # named by a pattern, read as it is).
+    entry: ShardEntry | None = None
+
+
+@dataclass(frozen=True)
+class CorpusLocation:
+    """The shards behind a corpus spec, in reading order, as every reader takes it (`synthgen
+    train --data`, inspect, preview): a corpus folder or URL (its manifest, or its committed shards
+    while it is rendered), a brace pattern of shards (`out/demo/shard-{000000..000003}.tar`), or a
+    live run's saved stream (`train --save-stream DIR` wrote DIR/NAME)."""
+
+    spec: str
+    kind: str  # CORPUS, PATTERN or STREAM
+    url: str
+    shards: tuple[LocatedShard, ...]
+    records_from: str = "the manifest"  # or "its sidecar", for the messages
+    corpus: Corpus | None = None  # a corpus folder's manifest and sidecars
+    stream: dict[str, Any] | None = None  # a saved stream's stream.json
+    storage_options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def nsamples(self) -> int:
+        return sum(shard.nsamples for shard in self.shards)
+
+    def open(self, url: str) -> IO[bytes]:
+        return fsspec.open(url, "rb", **self.storage_options).open()
+
+    def filesize(self) -> int:
+        """Bytes of all shards: as recorded, or (a pattern's shards) as the store says."""
+        total = 0
+        for shard in self.shards:
+            if shard.entry is not None:
+                total += shard.entry.filesize
+            else:
+                fs, path = fsspec.core.url_to_fs(shard.url, **self.storage_options)
+                total += int(fs.size(path))
+        return total
+
+    def located_samples(
+        self, limit: int | None = None, positions: Collection[int] | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(shard name, sample) pairs in reading order: the first `limit`, or those at `positions`
+        (numbers in that order, 0 first; shards holding none of them are not opened)."""
+        wanted = None if positions is None else set(positions)
+        start = seen = 0
+        for shard in self.shards:
+            start, first = start + shard.nsamples, start
+            if wanted is not None and not any(first <= n < start for n in wanted):
+                continue
+            with self.open(shard.url) as stream:
+                for number, sample in enumerate(iter_tar_samples(stream, where=shard.url), first):
+                    if limit is not None and seen >= limit:
+                        return
+                    if wanted is None or number in wanted:
+                        seen += 1
+                        yield shard.name, sample
+
+
+def locate_corpus(spec: str, storage_options: dict[str, Any] | None = None) -> CorpusLocation:
+    """Find the shards that `spec` names (CorpusLocation) and how many samples each holds."""
+    options = dict(storage_options or {})
+    if "{" in spec or spec.endswith(".tar"):
+        from webdataset.shardlists import expand_urls  # here: webdataset is slow to import
+
+        urls = expand_urls(spec)
+        shards = tuple(LocatedShard(url, url, count_pattern_shard(url, options)) for url in urls)
+        return CorpusLocation(spec, PATTERN, spec, shards, storage_options=options)
+    dest = Destination(spec, options)
+    if dest.exists(STREAM_FILE):
+        return _locate_stream(spec, dest, options)
+    corpus = Corpus(spec, options)
+    base = corpus.url.rstrip("/")
+    shards = tuple(LocatedShard(f"{base}/{s.url}", s.url, s.nsamples, s) for s in corpus.shards)
+    records_from = "the manifest" if corpus.complete else "its sidecar"
+    return CorpusLocation(spec, CORPUS, corpus.url, shards, records_from, corpus, storage_options=options)
+
+
+def _locate_stream(spec: str, dest: Destination, options: dict[str, Any]) -> CorpusLocation:
+    where = dest.path(STREAM_FILE)
+    try:
+        header = json.loads(dest.read_bytes(STREAM_FILE))
+        ranks = int(header["ranks"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise CorpusError(f"{where}: not a saved stream ({err})") from None
+    base = dest.url.rstrip("/")
+    shards = []
+    for rank in range(ranks):
+        folder = f"rank-{rank:03d}"
+        for _, tar, record in committed_parts(Destination(f"{base}/{folder}", options)):
+            entry = ShardEntry(tar, int(record["nsamples"]), int(record["filesize"]), str(record["sha256"]))
+            shards.append(LocatedShard(f"{base}/{folder}/{tar}", f"{folder}/{tar}", entry.nsamples, entry))
+    if not shards:
+        raise CorpusError(f"{dest.url}: a saved stream with no committed part yet")
+    return CorpusLocation(spec, STREAM, dest.url, tuple(shards), "its sidecar", stream=header, storage_options=options)
+
+
+def count_pattern_shard(url: str, options: dict[str, Any]) -> int:
+    """Samples in a shard named by a pattern: from synthgen's sidecar beside it, else by reading it."""
+    sidecar = sidecar_beside(url) if url.endswith(".tar") else None
+    if sidecar is not None:
+        try:
+            with fsspec.open(sidecar, "rb", **options).open() as stream:
+                return ShardRecord.parse(stream.read(), where=sidecar).nsamples
+        except (FileNotFoundError, CorpusError):
+            pass
+    try:
+        with fsspec.open(url, "rb", **options).open() as stream:
+            return sum(1 for _ in iter_tar_samples(stream, where=url))
+    except FileNotFoundError:
+        raise DataError(f"{url}: no such shard") from None

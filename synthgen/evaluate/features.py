@@ -17,6 +17,7 @@ import hashlib
 import json
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from synthgen.evaluate.datasets import LabelledData, dataset_name, load_dataset
+from synthgen.progress import ProgressCallback, ProgressReporter
 from synthgen.train.augment import IMAGENET_MEAN, IMAGENET_STD
 from synthgen.train.checkpoints import BACKBONE, CheckpointError, read_backbone
 from synthgen.train.models import RESNETS, build_backbone
@@ -48,6 +50,14 @@ class Encoder:
     std: tuple[float, ...]
     # A module of `model` (state-dict naming, e.g. `layer3`) whose output replaces the pooled one.
     layer: str | None = None
+    arch: str = ""  # the architecture's name (of BACKBONES, or `pixels`), for the header `eval` shows
+
+    def describe(self) -> str:
+        """The network in words: `resnet18 (stem cifar, width 16) at 32 px`, `pixels at 28 px`."""
+        options = [f"{key} {getattr(self.model, key)}" for key in ("stem", "width") if hasattr(self.model, key)]
+        arch = self.arch or type(self.model).__name__
+        shown = f"{arch} ({', '.join(options)})" if options else arch
+        return f"{shown} at {self.image_size} px" + (f", features from {self.layer}" if self.layer else "")
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         if self.layer is None:
@@ -92,7 +102,7 @@ def _load_encoder(checkpoint: str, seed: int) -> Encoder:
     kind, _, rest = checkpoint.partition(":")
     if checkpoint.startswith("pixels"):
         size = _size(checkpoint.partition("@")[2] or "32", checkpoint)
-        return Encoder(f"pixels-{size}", _Pixels(), size, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
+        return Encoder(f"pixels-{size}", _Pixels(), size, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0), arch="pixels")
     if kind == "random":
         rest, _, query = rest.partition("?")
         arch, _, size_text = (rest or "resnet18").partition("@")
@@ -105,7 +115,7 @@ def _load_encoder(checkpoint: str, seed: int) -> Encoder:
             raise CheckpointError(f"{checkpoint}: {err}") from None
         # The resolved stem and width name the network (`auto` at 32 px is the CIFAR stem).
         built = "".join(f"-{key}{getattr(model, key)}" for key in ("stem", "width") if hasattr(model, key))
-        return Encoder(f"random-{arch}-{size}{built}-seed{seed}", model, size, IMAGENET_MEAN, IMAGENET_STD)
+        return Encoder(f"random-{arch}-{size}{built}-seed{seed}", model, size, IMAGENET_MEAN, IMAGENET_STD, arch=arch)
     path = Path(checkpoint)
     if path.is_dir():
         path = path / BACKBONE
@@ -121,7 +131,7 @@ def _load_encoder(checkpoint: str, seed: int) -> Encoder:
         raise CheckpointError(f"{path}: the backbone's metadata does not describe a model: {err}") from None
     _check_fit(path, arch, model, tensors)
     model.load_state_dict(tensors)
-    return Encoder(_file_sha256(path), model, size, mean, std)
+    return Encoder(_file_sha256(path), model, size, mean, std, arch=arch)
 
 
 def _backbone_info(path: Path, info: dict[str, Any]) -> tuple[str, int, tuple[float, ...], tuple[float, ...]]:
@@ -219,13 +229,23 @@ def encoder_input(encoder: Encoder, images: np.ndarray, device: str | torch.devi
 
 
 @torch.no_grad()
-def extract(encoder: Encoder, images: np.ndarray, *, batch_size: int = 256, device: str = "cpu") -> torch.Tensor:
-    """Features (N, D) float32 of uint8 images (N, H, W, 3)."""
+def extract(
+    encoder: Encoder,
+    images: np.ndarray,
+    *,
+    batch_size: int = 256,
+    device: str = "cpu",
+    advance: Callable[[int], None] | None = None,
+) -> torch.Tensor:
+    """Features (N, D) float32 of uint8 images (N, H, W, 3); `advance` is called with the
+    images of each batch done (a ProgressReporter)."""
     encoder.model.to(device).eval()
     parts = []
     for start in range(0, len(images), batch_size):
         x = encoder_input(encoder, images[start : start + batch_size], device)
         parts.append(encoder.features(x).float().cpu())
+        if advance is not None:
+            advance(len(x))
     return torch.cat(parts) if parts else torch.zeros(0, 0)
 
 
@@ -262,21 +282,52 @@ def cached_features(
     `data`: that dataset already loaded with these options (by a caller that needs its images
     too), used instead of loading it again."""
     options = dict(dataset_options or {})
-    name = dataset_name(dataset, **options)
-    path = Path(cache_dir) / f"features-{cache_key(encoder, name)}.safetensors" if cache_dir else None
-    if path is not None and path.is_file():
-        try:
-            with safe_open(str(path), framework="pt") as reader:
-                num_classes = int((reader.metadata() or {})["num_classes"])
-            tensors = load_file(str(path))
-            return FeatureSet(**tensors, num_classes=num_classes, dataset_name=name, cached=True)
-        except Exception:  # a damaged cache file is recomputed, never trusted
-            pass
+    found = read_cached_features(encoder, dataset, cache_dir, dataset_options=options)
+    if found is not None:
+        return found
     data = data if data is not None else load_dataset(dataset, **options)
+    return compute_features(encoder, data, cache_dir, batch_size=batch_size, device=device)
+
+
+def _cache_path(encoder: Encoder, name: str, cache_dir: str | Path | None) -> Path | None:
+    return Path(cache_dir) / f"features-{cache_key(encoder, name)}.safetensors" if cache_dir else None
+
+
+def read_cached_features(
+    encoder: Encoder, dataset: str, cache_dir: str | Path | None, *, dataset_options: dict[str, Any] | None = None
+) -> FeatureSet | None:
+    """The cached features of the dataset SPEC with these options, or None (none cached, or a
+    damaged file): cached_features' lookup, for a caller that wants to know before extracting."""
+    name = dataset_name(dataset, **(dataset_options or {}))
+    path = _cache_path(encoder, name, cache_dir)
+    if path is None or not path.is_file():
+        return None
+    try:
+        with safe_open(str(path), framework="pt") as reader:
+            num_classes = int((reader.metadata() or {})["num_classes"])
+        tensors = load_file(str(path))
+        return FeatureSet(**tensors, num_classes=num_classes, dataset_name=name, cached=True)
+    except Exception:  # a damaged cache file is recomputed, never trusted
+        return None
+
+
+def compute_features(
+    encoder: Encoder,
+    data: LabelledData,
+    cache_dir: str | Path | None,
+    *,
+    batch_size: int = 256,
+    device: str = "cpu",
+    on_progress: ProgressCallback | None = None,
+) -> FeatureSet:
+    """Extract the features of a loaded dataset's splits and cache them (when `cache_dir` is
+    given); `on_progress` gets a "features" job counting the images of both splits."""
+    path = _cache_path(encoder, data.name, cache_dir)
+    reporter = ProgressReporter(on_progress, "features", "image", len(data.train.labels) + len(data.val.labels))
     tensors = {
-        "train_x": extract(encoder, data.train.images, batch_size=batch_size, device=device),
+        "train_x": extract(encoder, data.train.images, batch_size=batch_size, device=device, advance=reporter),
         "train_y": torch.from_numpy(data.train.labels),
-        "val_x": extract(encoder, data.val.images, batch_size=batch_size, device=device),
+        "val_x": extract(encoder, data.val.images, batch_size=batch_size, device=device, advance=reporter),
         "val_y": torch.from_numpy(data.val.labels),
     }
     if path is not None:

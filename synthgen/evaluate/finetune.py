@@ -39,6 +39,7 @@ from torch import nn
 from synthgen.evaluate.datasets import LabelledData
 from synthgen.evaluate.features import Encoder, encoder_input
 from synthgen.evaluate.probes import topk_accuracy
+from synthgen.progress import ProgressCallback, ProgressReporter
 from synthgen.sources.torch import torch_threads
 from synthgen.train.optim import OptimConfig, build_optimizer, lr_at, set_lr
 
@@ -94,10 +95,12 @@ def finetune_probe(
     seed: int = 0,
     device: str | torch.device = "cpu",
     threads: int | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Fine-tune a copy of `encoder.model` with a new linear head on `data.train`, score it on
     `data.val`; the encoder itself is left as it was. `threads`: torch CPU threads for the run
-    (None: the process setting).
+    (None: the process setting). `on_progress` gets a "finetune" job counting the steps (the
+    last epoch's mean loss as status).
 
     Returns top1, top5 (val), train_loss (mean over the last epoch), epoch_losses, the settings,
     the batch size and steps used, sizes, feature_dim and seconds.
@@ -115,6 +118,7 @@ def finetune_probe(
     total_steps = settings.epochs * steps_per_epoch
     warmup_steps = int(settings.warmup_fraction * total_steps)
     generator = torch.Generator().manual_seed(seed)
+    reporter = ProgressReporter(on_progress, "finetune", "step", total_steps)
 
     with torch_threads(threads), torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
@@ -144,6 +148,7 @@ def finetune_probe(
                 optimizer.step()
                 step += 1
                 total += float(loss.detach())
+                reporter(1, {"loss": f"{epoch_losses[-1]:.4f}"} if epoch_losses else {})
             epoch_losses.append(total / steps_per_epoch)
             if not math.isfinite(epoch_losses[-1]):
                 raise ValueError(f"fine-tuning diverged (loss {epoch_losses[-1]}); try a lower learning rate")

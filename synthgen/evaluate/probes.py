@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from synthgen.evaluate.datasets import stratified_split
+from synthgen.progress import ProgressCallback, ProgressReporter
 
 # The penalty is weight_decay/2 * ||W||^2 added to the *mean* cross-entropy, on standardised
 # features. 1e-6 is as good as no decay for any realistic N but keeps the optimum unique (with 0
@@ -52,6 +53,7 @@ def linear_probe(
     max_iter: int = 100,
     seed: int = 0,
     device: str | torch.device = "cpu",
+    on_progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Fit softmax regression on frozen features; report val top-1/top-5 and the decay chosen.
 
@@ -59,7 +61,8 @@ def linear_probe(
     `weight_decays` is fitted (at most `max_iter` L-BFGS iterations) on train minus a stratified,
     `seed`-ed `held_out` fraction and scored on that fraction; the best (ties: the larger decay, the
     simpler model) is refitted on all of train. With a single decay there is no held-out step.
-    `seed` draws only that held-out part: the fits themselves are deterministic.
+    `seed` draws only that held-out part: the fits themselves are deterministic. `on_progress`
+    gets a "linear" job counting the fits (one per decay, then the final one).
 
     Returns top1, top5 (on val), weight_decay (chosen), held_out (per decay: held-out top1 and
     L-BFGS iterations), iterations (of the final fit), sizes, and fit_seconds (all of it).
@@ -76,6 +79,7 @@ def linear_probe(
     if len(decays) > 1 and not 0.0 < held_out < 1.0:
         raise ValueError(f"held_out must lie strictly between 0 and 1, got {held_out}")
 
+    reporter = ProgressReporter(on_progress, "linear", "fit", len(decays) + int(len(decays) > 1))
     mean = train_x.mean(dim=0)
     std = train_x.std(dim=0).clamp_min(1e-6)  # constant features: leave them at 0, not inf
     train_x = (train_x - mean) / std
@@ -100,6 +104,7 @@ def linear_probe(
             start_params[decay] = params
             top1 = topk_accuracy(_logits(held_x, params), held_y, 1)
             curve.append({"weight_decay": decay, "top1": top1, "iterations": iterations})
+            reporter(1, {"decay": f"{decay:g}", "held_out_top1": f"{top1:.3f}"})
         del fit_x, fit_y, held_x, held_y
         # max() keeps the first of equals; the curve runs strongest first, so ties go to the larger decay.
         chosen = max(curve, key=lambda point: point["top1"])["weight_decay"]
@@ -107,6 +112,7 @@ def linear_probe(
         chosen = decays[0]
 
     *params, iterations = _fit_softmax(train_x, train_y, num_classes, chosen, max_iter, start_params.get(chosen))
+    reporter(1, {"decay": f"{chosen:g}"})
     logits = _logits(val_x, params)
     return {
         "top1": topk_accuracy(logits, val_y, 1),
@@ -135,13 +141,15 @@ def knn_probe(
     temperature: float = 0.07,
     batch_size: int | None = None,
     device: str | torch.device = "cpu",
+    on_progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Weighted kNN on cosine similarity (Wu et al. 2018, as in DINO): each of the k nearest train
     samples votes for its class with weight exp(similarity / temperature).
 
     `ks` larger than the train set are clipped to it (reported as `k_used`). Val is processed in
     batches of `batch_size` (default: as many as keep one similarity block near 64M floats, 256 MB)
-    so memory stays bounded whatever the size of val.
+    so memory stays bounded whatever the size of val. `on_progress` gets a "knn" job counting the
+    val images classified.
     """
     start = time.perf_counter()
     device = torch.device(device)
@@ -161,6 +169,7 @@ def knn_probe(
 
     train_x = F.normalize(train_x, dim=1)
     correct = {k: [0, 0] for k in ks}  # top-1, top-5 counts
+    reporter = ProgressReporter(on_progress, "knn", "image", len(val_y))
     for first in range(0, len(val_y), batch_size):
         batch = F.normalize(val_x[first : first + batch_size], dim=1)
         labels = val_y[first : first + batch_size]
@@ -174,6 +183,7 @@ def knn_probe(
             votes.scatter_add_(1, neighbour_labels[:, : used[k]], weights[:, : used[k]])
             correct[k][0] += _correct(votes, labels, 1)
             correct[k][1] += _correct(votes, labels, 5)
+        reporter(len(batch))
     n_val = len(val_y)
     return {
         "temperature": temperature,

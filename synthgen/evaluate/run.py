@@ -11,15 +11,17 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from synthgen.evaluate.datasets import load_dataset
-from synthgen.evaluate.features import cached_features, load_encoder
+from synthgen.evaluate.features import compute_features, load_encoder, read_cached_features
 from synthgen.evaluate.finetune import FinetuneSettings, check_finetunable, finetune_probe
 from synthgen.evaluate.probes import knn_probe, linear_probe
+from synthgen.progress import ProgressCallback
+from synthgen.train.device import AUTO, choose_device
 
 PROBES = ("linear", "knn", "finetune")
 # What `synthgen eval` runs unless told: the cheap frozen-feature probes.
@@ -98,6 +100,41 @@ class EvalReport:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
 
 
+@dataclass(frozen=True)
+class EvalPlan:
+    """What evaluate() is about to measure, once the encoder and the data sizes are known (before
+    any feature is extracted): `lines` is the header `synthgen eval` shows."""
+
+    checkpoint: str
+    encoder: str  # the encoder's identity (a file's sha256 or a baseline's settings)
+    model: str  # the network in words (Encoder.describe)
+    dataset: str
+    num_classes: int
+    n_train: int
+    n_val: int
+    probes: tuple[str, ...]
+    labels_per_class: int | None
+    features_cached: bool | None  # None: no frozen-feature probe
+    device: str
+
+    def lines(self) -> list[str]:
+        """`checkpoint: ...`, `model: ...`, `dataset: ...`, `protocols: ...`, `device: ...`."""
+        identity = self.encoder.partition("#")[0]  # without the layer (the model line names it)
+        identity = f"sha256 {identity[:12]}" if len(identity) == 64 else identity  # a backbone file's
+        protocol = ", ".join(self.probes)
+        if self.labels_per_class is not None:
+            protocol += f"; {self.labels_per_class} labels per class"
+        if self.features_cached is not None:
+            protocol += "; features " + ("cached" if self.features_cached else "to extract")
+        return [
+            f"checkpoint: {self.checkpoint} ({identity})",
+            f"model: {self.model}",
+            f"dataset: {self.dataset}: {self.num_classes} classes, {self.n_train} train and {self.n_val} val images",
+            f"protocols: {protocol}",
+            f"device: {self.device}",
+        ]
+
+
 def default_cache_dir() -> Path:
     """Where features are cached unless told otherwise: $XDG_CACHE_HOME/synthgen/features."""
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "synthgen" / "features"
@@ -110,12 +147,14 @@ def evaluate(
     probes: Sequence[str] = DEFAULT_PROBES,
     cache_dir: str | Path | None = None,
     dataset_options: dict[str, Any] | None = None,
-    device: str = "cpu",
+    device: str = AUTO,
     seed: int = 0,
     init_seed: int | None = None,
     layer: str | None = None,
     labels_per_class: int | None = None,
     finetune: FinetuneSettings | None = None,
+    on_start: Callable[[EvalPlan], None] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> EvalReport:
     """Evaluate a checkpoint (run folder, backbone file, `random:ARCH@SIZE` or `pixels@SIZE`) on a
     dataset SPEC with the chosen probes (of PROBES); returns the report.
@@ -125,7 +164,10 @@ def evaluate(
     weights, so random inits can vary over one dataset. `labels_per_class`: keep exactly that many
     train images per class for every probe (a class with fewer raises datasets.TooFewPerClass).
     `finetune`: the fine-tuning recipe (default FinetuneSettings()), read by the `finetune` probe
-    only (so a caller may pass one recipe for every call, whatever the probes).
+    only (so a caller may pass one recipe for every call, whatever the probes). `device`: `auto`
+    (a GPU when there is one, as `synthgen train` chooses), or a torch device.
+    `on_start` gets the EvalPlan before the work starts; `on_progress` the ProgressUpdates of
+    each job in turn ("features", "linear", "knn", "finetune").
     """
     unknown = sorted(set(probes) - set(PROBES))
     if unknown:
@@ -133,6 +175,7 @@ def evaluate(
     if not probes:
         raise ValueError(f"no probe chosen; known probes: {', '.join(PROBES)}")
     started = time.perf_counter()
+    device = str(choose_device(device))
     settings = finetune if finetune is not None else FinetuneSettings()
     encoder = load_encoder(checkpoint, seed=seed if init_seed is None else init_seed, layer=layer)
     if "finetune" in probes:
@@ -140,27 +183,34 @@ def evaluate(
     options: dict[str, Any] = {"seed": seed, **(dataset_options or {})}
     if labels_per_class is not None:
         options["train_per_class"] = labels_per_class
-    # Fine-tuning needs the images; the frozen probes only features, which may come from the cache.
-    data = load_dataset(dataset, **options) if "finetune" in probes else None
     frozen = [probe for probe in probes if probe != "finetune"]
-    features = (
-        cached_features(encoder, dataset, cache_dir, dataset_options=options, device=device, data=data)
-        if frozen
-        else None
-    )
-    linear = knn = None
+    # The frozen probes need only features, which may come from the cache; fine-tuning needs the images.
+    features = read_cached_features(encoder, dataset, cache_dir, dataset_options=options) if frozen else None
+    data = load_dataset(dataset, **options) if "finetune" in probes or (frozen and features is None) else None
     if features is not None:
         name, classes = features.dataset_name, features.num_classes
         n_train, n_val = len(features.train_y), len(features.val_y)
-        splits = (features.train_x, features.train_y, features.val_x, features.val_y)
-        if "linear" in probes:
-            linear = linear_probe(*splits, num_classes=features.num_classes, seed=seed, device=device)
-        if "knn" in probes:
-            knn = knn_probe(*splits, num_classes=features.num_classes, device=device)
     else:
         assert data is not None
-        name, classes, n_train, n_val = data.name, data.num_classes, len(data.train), len(data.val)
-    tuned = None if data is None else finetune_probe(encoder, data, settings=settings, seed=seed, device=device)
+        name, classes, n_train, n_val = data.name, data.num_classes, len(data.train.labels), len(data.val.labels)
+    if on_start is not None:
+        cached = (features is not None) if frozen else None
+        on_start(EvalPlan(checkpoint, encoder.identity, encoder.describe(), dataset, classes, n_train, n_val,
+                          tuple(probes), labels_per_class, cached, device))  # fmt: skip
+    if frozen and features is None:
+        assert data is not None
+        features = compute_features(encoder, data, cache_dir, device=device, on_progress=on_progress)
+    linear = knn = None
+    if features is not None:
+        splits = (features.train_x, features.train_y, features.val_x, features.val_y)
+        if "linear" in probes:
+            linear = linear_probe(*splits, num_classes=classes, seed=seed, device=device, on_progress=on_progress)
+        if "knn" in probes:
+            knn = knn_probe(*splits, num_classes=classes, device=device, on_progress=on_progress)
+    tuned = None
+    if "finetune" in probes:
+        assert data is not None
+        tuned = finetune_probe(encoder, data, settings=settings, seed=seed, device=device, on_progress=on_progress)
     feature_dim = int(features.train_x.shape[1]) if features is not None else tuned["feature_dim"]  # type: ignore[index]
     return EvalReport(
         checkpoint=checkpoint,

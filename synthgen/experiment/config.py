@@ -5,12 +5,13 @@ like recipes.
     render: {workers: 2, set: {count: 4096, image.size: 32}}   # applied to every corpus
     corpora:
       - {name: shaders, recipe: ../demo-shaders.yaml}
-      - {name: dead-leaves, recipe: ../noise-demo-dead_leaves-mixed.yaml}
-    train: {config: ../../configs/demo.yaml, set: {epochs: 8}, seeds: [0, 1]}
+      - {name: dead-leaves, recipe: noise-demo-dead_leaves-mixed}     # a shipped recipe's name
+    train: {config: small-cpu, set: {epochs: 8}, seeds: [0, 1]}
     eval: {dataset: "idx:/usr/share/datasets/fashion-mnist", probes: [linear, knn]}
     baselines: [random, pixels]
 
-Paths (recipes, the train config, a local dataset) are relative to the experiment file.
+Paths (recipes, the train config, a local dataset) are relative to the experiment file; a
+recipe or config that is not a file there may be a shipped one's name (synthgen.shipped).
 """
 
 from __future__ import annotations
@@ -19,21 +20,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from synthgen.errors import DocumentError
 from synthgen.evaluate.finetune import FinetuneSettings
 from synthgen.evaluate.run import DEFAULT_PROBES
 from synthgen.schema import (
+    NAME_PATTERN,
     DocumentSpec,
-    ExistingPath,
+    Origin,
+    Origins,
     StrictModel,
     apply_override,
     format_validation_error,
     read_yaml_mapping,
 )
+from synthgen.shipped import ConfigReference, RecipeReference
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 # The probes an experiment may run (evaluate.run.PROBES).
 Probe = Literal["linear", "knn", "finetune"]
 Baseline = Literal["random", "pixels"]
@@ -80,7 +83,7 @@ class CorpusEntry(StrictModel):
     study's image size; self-supervised methods never read its labels)."""
 
     name: str = Field(pattern=NAME_PATTERN, max_length=64)
-    recipe: ExistingPath | None = None
+    recipe: RecipeReference | None = None
     dataset: DocumentSpec | None = Field(None, min_length=1)
     set: dict[str, Any] = Field(default_factory=dict)
     # Training settings for this corpus, after the study's `train.set` (e.g. a formula-driven
@@ -118,7 +121,7 @@ class CorpusEntry(StrictModel):
 
 
 class TrainSection(StrictModel):
-    config: ExistingPath | None = None
+    config: ConfigReference | None = None
     set: dict[str, Any] = Field(default_factory=dict)
     # One pretraining run per corpus and seed (`seed` of the train config); results are the mean
     # and spread over seeds. The random baseline draws one init per seed too.
@@ -205,6 +208,19 @@ class Experiment(StrictModel):
     train: TrainSection = TrainSection()
     eval: EvalSection
     baselines: list[Baseline] = Field(default_factory=lambda: list(BASELINES))
+    # Which setting gave each key (the file, or a --set): load_experiment records it, so that the
+    # recipes and configs its settings change blame the right one too (setting_origin).
+    _origins: Origins | None = PrivateAttr(default=None)
+
+    def setting_origin(self, path: Sequence[str]) -> Origin:
+        """The setting that gave the key at `path` of this study (`render.set.image.size`): the
+        --set that set it, or the study file with the key's own path there."""
+        if self._origins is None:
+            return Origin("experiment", tuple(path))
+        origin, below = self._origins.given(path)
+        if origin.path is None and not below:  # the --set that gave this very key
+            return origin
+        return Origin(origin.label, (*(origin.path or ()), *below))
 
     @field_validator("corpora")
     @classmethod
@@ -223,12 +239,17 @@ class Experiment(StrictModel):
 
 def load_experiment(path: str | Path, overrides: Sequence[str] = ()) -> Experiment:
     """Read and validate an experiment file; `overrides` are `KEY=VALUE` as for `--set`
-    (e.g. `train.set.epochs=50`)."""
-    path = Path(path)
+    (e.g. `train.set.epochs=50`). `path` may name a shipped study (`experiments/families-quick`)."""
+    from synthgen.shipped import resolve_document
+
+    path = resolve_document(path, "experiment")
     document = read_yaml_mapping(path, "experiment", ExperimentError)
+    origins = Origins(str(path))
     for override in overrides:
-        apply_override(document, override, ExperimentError)
+        apply_override(document, override, ExperimentError, origins)
     try:
-        return Experiment.model_validate(document, context={"base_dir": path.parent})
+        experiment = Experiment.model_validate(document, context={"base_dir": path.parent})
     except ValidationError as err:
-        raise ExperimentError(f"{path}: {format_validation_error(err, document)}") from None
+        raise ExperimentError(format_validation_error(err, document, origins=origins)) from None
+    experiment._origins = origins
+    return experiment

@@ -19,8 +19,9 @@ import json
 import logging
 import os
 import platform
+import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,12 +40,13 @@ from synthgen.permissions import Permissions, check_code_allowed, granting, reso
 from synthgen.progress import ProgressCallback
 from synthgen.realdata import dataset_recipe, holding_selections
 from synthgen.recipe import Recipe, load_recipe
-from synthgen.render import recorded_recipe, render_corpus
-from synthgen.schema import read_yaml_mapping, set_key
+from synthgen.render import other_recipe_problem, recorded_manifest, render_corpus
+from synthgen.schema import Origin, read_yaml_mapping, set_key
 from synthgen.sources import source_class
 from synthgen.train.checkpoints import LAST, checkpoint_path
 from synthgen.train.config import TrainConfig, load_train_config
-from synthgen.train.loop import CONFIG, SUMMARY, TrainSummary, config_differences, train
+from synthgen.train.loop import train
+from synthgen.train.run_record import CONFIG, SUMMARY, TrainSummary, config_differences
 
 logger = logging.getLogger(__name__)
 
@@ -95,16 +97,12 @@ def _run(
     on_progress: ProgressCallback | None,
     echo: Callable[[str], None],
 ) -> dict[str, Any]:
-    # Everything is validated before the first image is rendered: the evaluation data first.
-    check_evaluation(experiment)
-    corpora = plan_corpora(experiment, out)
-    out.mkdir(parents=True, exist_ok=True)
+    corpora = check_inputs(experiment, out)
     seconds: dict[str, float] = {}
 
     with _timed(seconds, "render"):
         for corpus in corpora:
             echo(f"render {corpus.name}")
-            _check_same_recipe(corpus)
             summary = render_corpus(
                 corpus.recipe, str(corpus.folder), workers=experiment.render.workers, on_progress=on_progress
             )
@@ -114,8 +112,7 @@ def _run(
         for corpus in corpora:
             for seed, config in corpus.configs.items():
                 echo(f"train {corpus.name} (seed {seed})")
-                run_dir = out / "runs" / f"{corpus.name}-seed{seed}"
-                trained[corpus.name, seed] = _train(config, run_dir, on_progress, echo)
+                trained[corpus.name, seed] = _train(config, _run_dir(out, corpus, seed), on_progress, echo)
     device = _device(experiment.eval.device)
     first = corpora[0].configs[experiment.train.seeds[0]]
     arch, size = first.model.arch, first.augment.size
@@ -213,23 +210,36 @@ def random_spec(config: TrainConfig) -> str:
 
 def plan_corpora(experiment: Experiment, out: Path) -> list[PlannedCorpus]:
     """Each corpus's recipe (with the experiment's settings) and training configs, validated."""
-    return [_plan(entry, experiment, out) for entry in experiment.corpora]
+    return [_plan(number, entry, experiment, out) for number, entry in enumerate(experiment.corpora)]
 
 
-def _plan(entry: CorpusEntry, experiment: Experiment, out: Path) -> PlannedCorpus:
+def _plan(number: int, entry: CorpusEntry, experiment: Experiment, out: Path) -> PlannedCorpus:
+    # An error about a key that the study sets names the study's key (or its --set), not the file
+    # of the recipe or config it was set in.
+    def origin(key: str, own: Container[str], section: str, study: tuple[str, ...]) -> Origin:
+        path = ("corpora", str(number), section) if key in own else study
+        return experiment.setting_origin((*path, *key.split(".")))
+
     if entry.dataset is not None:
         recipe = _control_recipe(entry.dataset, experiment)
     else:
-        recipe = load_recipe(entry.recipe, settings={**experiment.render.set, **entry.set})
+        settings = {**experiment.render.set, **entry.set}
+        origins = {key: origin(key, entry.set, "set", ("render", "set")) for key in settings}
+        recipe = load_recipe(entry.recipe, settings=settings, origins=origins)
         # With the study's settings (and its --set) applied: they may name a factory too.
         check_code_allowed(recipe, origin=entry.recipe)
     source_class(recipe.source.kind).check(recipe)
     folder = out / "corpora" / entry.name
+    train_settings = _train_settings(experiment, entry)
+    # A corpus that names its method gives the whole `method` (_train_settings).
+    own_train = {*entry.train, *(["method"] if "method.name" in entry.train else [])}
+    train_origins = {key: origin(key, own_train, "train", ("train", "set")) for key in train_settings}
     configs = {
         seed: load_train_config(
             experiment.train.config,
             data=[str(folder)],
-            settings={**_train_settings(experiment, entry), "seed": seed},
+            settings={**train_settings, "seed": seed},
+            origins={**train_origins, "seed": experiment.setting_origin(("train", "seeds"))},
         )
         for seed in experiment.train.seeds
     }
@@ -276,14 +286,73 @@ def _control_recipe(spec: str, experiment: Experiment) -> Recipe:
     )
 
 
+def check_inputs(experiment: Experiment, out: Path) -> list[PlannedCorpus]:
+    """Every input of the study checked before any work, so that a misspelt name fails in seconds,
+    not after hours of rendering and training: the evaluation data, every recipe (with the study's
+    settings) and training config, the monitor's data of each, what earlier invocations left in
+    `out` (corpora and runs of other settings), and that `out` can be written. Returns the plan."""
+    check_evaluation(experiment)
+    corpora = plan_corpora(experiment, out)
+    check_monitors(corpora)
+    for corpus in corpora:
+        _check_same_recipe(corpus)
+        for seed, config in corpus.configs.items():
+            _check_same_config(config, _run_dir(out, corpus, seed))
+    _check_writable(out)
+    return corpora
+
+
+def check_monitors(corpora: list[PlannedCorpus]) -> None:
+    """Open the labelled data of every training config's monitor (`eval.monitor.dataset`) as the
+    evaluation data is checked: its labels, no image decoded."""
+    specs = {c.eval.monitor.dataset for corpus in corpora for c in corpus.configs.values() if c.eval.monitor}
+    for spec in sorted(specs):
+        try:
+            load_dataset(spec, limit_train=1, limit_val=1)
+        except CorpusError as err:
+            raise ExperimentError(f"train: eval.monitor.dataset: {err}") from None
+
+
+def _check_writable(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as err:
+        raise ExperimentError(f"{out}: cannot write the study's results there: {err.strerror or err}") from None
+
+
+def _run_dir(out: Path, corpus: PlannedCorpus, seed: int) -> Path:
+    return out / "runs" / f"{corpus.name}-seed{seed}"
+
+
+def _check_same_config(config: TrainConfig, run_dir: Path) -> None:
+    """A run folder trained with another configuration (the study was edited) is an error."""
+    if not (run_dir / CONFIG).is_file():
+        return
+    saved = read_yaml_mapping(run_dir / CONFIG, "run configuration", ExperimentError)
+    changed = config_differences(saved, config.resolved())
+    if changed:
+        raise ExperimentError(
+            f"{run_dir}: trained with another configuration ({changed[0]}); "
+            "delete the folder or rename the corpus to train again"
+        )
+
+
 def _check_same_recipe(corpus: PlannedCorpus) -> None:
     """A corpus rendered from other settings (the file was edited) is an error here, with the
-    experiment's remedy rather than `render`'s --overwrite."""
-    found = recorded_recipe(Destination(str(corpus.folder)))
-    if found is not None and found != corpus.recipe.sha256:
+    experiment's remedy rather than `render`'s --overwrite. Another count too: render would
+    grow the corpus, but the finished runs trained on the smaller one would be reused."""
+    found = recorded_manifest(Destination(str(corpus.folder)))
+    if found is None:
+        return
+    changed = other_recipe_problem(found, corpus.recipe, "the folder")
+    if changed is None and found.nsamples != corpus.recipe.count:
+        changed = f"count: {found.nsamples} in the folder, {corpus.recipe.count} in this recipe"
+    if changed is not None:
         raise ExperimentError(
-            f"{corpus.folder}: rendered from other settings (recipe {found[:12]}, now "
-            f"{corpus.recipe.sha256[:12]}); delete the folder or rename the corpus to render again"
+            f"{corpus.folder}: rendered from other settings ({changed}); "
+            "delete the folder or rename the corpus to render again"
         )
 
 
@@ -301,13 +370,7 @@ def _train(
     """A finished run with this configuration is reused, a stopped one resumed; a run folder
     trained with another configuration is an error, never silently mixed into the results."""
     if (run_dir / CONFIG).is_file():
-        saved = read_yaml_mapping(run_dir / CONFIG, "run configuration", ExperimentError)
-        changed = config_differences(saved, config.resolved())
-        if changed:
-            raise ExperimentError(
-                f"{run_dir}: trained with another configuration ({changed[0]}); "
-                "delete the folder or rename the corpus to train again"
-            )
+        _check_same_config(config, run_dir)
         if (run_dir / SUMMARY).is_file():
             summary = TrainSummary.read(run_dir)
             if summary.finished:

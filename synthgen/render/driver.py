@@ -1,5 +1,10 @@
 """Drive a render: plan the shards, skip those committed, run the rest, write the manifest last;
-sample i is a pure function of (recipe, i), so the bytes do not depend on scheduling or resumes."""
+sample i is a pure function of (recipe, i), so the bytes do not depend on scheduling or resumes.
+
+Growing: a corpus of this recipe at a smaller count is grown in place. The recipe hash leaves
+`count` out (Recipe.identity), so every full shard of the smaller corpus is a shard of the larger
+one, byte for byte, and is kept (its sidecar checked, as on resume); the old last shard, when
+partial, is rendered again, then the new ones. The manifest's `history` records each render."""
 
 from __future__ import annotations
 
@@ -15,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synthgen import __version__
-from synthgen.corpus.format import MANIFEST_NAME, SHARD_SIDECAR, Manifest, ShardRecord
+from synthgen.corpus.card import remove_card, write_card
+from synthgen.corpus.format import MANIFEST_NAME, SHARD_SIDECAR, Manifest, ShardRecord, history_entry
 from synthgen.corpus.lock import DestinationLock, hold_destination
 from synthgen.corpus.read import load_manifest
 from synthgen.corpus.storage import Destination
@@ -24,7 +30,7 @@ from synthgen.errors import CorpusError
 from synthgen.faults import failpoint
 from synthgen.permissions import Permissions, check_code_allowed, granting, resolve_permissions
 from synthgen.progress import ProgressCallback, ProgressReporter
-from synthgen.recipe import Recipe
+from synthgen.recipe import Recipe, recipe_differences
 from synthgen.render.executors import Executor, LocalExecutor, Progress
 from synthgen.render.plan import (
     Holdings,
@@ -58,12 +64,16 @@ class RenderSummary:
     already_complete: bool = False
     failures: Counter[str] = field(default_factory=Counter)
     failure_subjects: dict[str, str] = field(default_factory=dict)
+    excluded: dict[str, str] = field(default_factory=dict)  # culprit -> reason, in the shards rendered now
+    grown_from: int | None = None  # the count of the corpus this render grew
 
     def add(self, record: ShardRecord, on_failure_subject: Callable[[str, str], None] | None = None) -> None:
         """Count a shard rendered now; report each culprit the first time it is seen."""
         self.rendered_shards += 1
         self.rendered_samples += record.nsamples
         self.failures.update(record.failures)
+        for subject, reason in record.excluded.items():
+            self.excluded.setdefault(subject, reason)
         for subject, message in record.failure_subjects.items():
             if subject not in self.failure_subjects:
                 self.failure_subjects[subject] = message
@@ -88,10 +98,17 @@ class RenderSummary:
             )
         else:
             text += "nothing left to render"
-        if resumed:
+        if self.grown_from is not None:
+            text += f", {counted(resumed, 'shard')} kept (grown from {counted(self.grown_from, 'sample')})"
+        elif resumed:
             text += f", {counted(resumed, 'shard')} kept from an earlier run"
         if self.failures:
-            text += "; redrawn: " + ", ".join(f"{n} {reason}" for reason, n in sorted(self.failures.items()))
+            # Failures count draws (a sample may fail more than once), excluded ones programs.
+            draws = sum(self.failures.values())
+            reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(self.failures.items()))
+            text += f"; redrawn {counted(draws, 'failed draw')}: {reasons}"
+            if self.excluded:
+                text += f" ({counted(len(self.excluded), 'program')} excluded)"
         return text + f"; recipe {self.recipe_sha256[:12]}"
 
 
@@ -173,14 +190,26 @@ def _render_held(
     )
     holdings = survey(dest)
     holdings.refuse_foreign(dest)
+    previous: Manifest | None = None  # the complete corpus this render grows
     if overwrite:
         clear_corpus(dest, holdings)
         holdings = survey(dest)
-    elif _manifest_matches(dest, recipe):
-        summary.already_complete = True
-        return summary
+    else:
+        previous = recorded_manifest(dest)
+        if previous is not None and _same_corpus(dest, previous, recipe):
+            summary.already_complete = True
+            return summary
+        if previous is not None:
+            # The count the user rendered last (a manifest cut back to its whole shards by an
+            # interrupted growth holds fewer; its history says).
+            summary.grown_from = previous.history[-1]["count"] if previous.history else previous.nsamples
+            _keep_whole_shards(dest, previous, holdings, recipe)
 
     records = committed_shards(dest, recipe.sha256, tasks, holdings=holdings, check_sha256=not trust_sizes)
+    # What the history says this render kept: the shards of the corpus it grows that it keeps,
+    # never those of an interrupted run of itself, so that a resumed render's manifest is the
+    # uninterrupted one's, byte for byte.
+    kept_shards = set(records) & set(range(len(previous.shardlist))) if previous is not None else set()
     dest.remove_temporaries(all_runs=True)  # under the lock, what any run left half-written is stale
     todo = RemainingShards(tasks, set(records))
     logger.debug("%s: %d of %d shards committed already, %d to render", dest.url, len(records), len(tasks), len(todo))
@@ -207,7 +236,10 @@ def _render_held(
     # (another writer, had there been one, would show here), not what this run remembers.
     ordered = recheck_committed(dest, recipe.sha256, [records[task.index] for task in tasks])
     lock.check()
-    manifest = Manifest.build(recipe.resolved(), recipe.sha256, ordered, __version__)
+    history = [*(previous.history if previous is not None else ())]
+    history.append(history_entry(recipe.count, __version__, kept_shards, len(tasks)))
+    manifest = Manifest.build(recipe.resolved(), recipe.sha256, ordered, __version__, history)
+    write_card(dest, manifest)  # README.md, the dataset card: before the manifest, which comes last
     failpoint("manifest")
     dest.write_bytes(MANIFEST_NAME, manifest.to_json())
     return summary
@@ -220,6 +252,7 @@ def clear_corpus(dest: Destination, holdings: Holdings | None = None) -> None:
     holdings = holdings or survey(dest)
     if MANIFEST_NAME in holdings.ours:
         dest.remove(MANIFEST_NAME)
+    remove_card(dest)  # synthgen's README.md only: a user's own stays
     # Sidecars before their tars: a tar left by an interruption here is uncommitted, not complete.
     for name in sorted(holdings.ours, key=lambda name: not SHARD_SIDECAR.match(name)):
         if name != MANIFEST_NAME:
@@ -231,12 +264,12 @@ def clear_corpus(dest: Destination, holdings: Holdings | None = None) -> None:
         logger.warning("%s: left alone, not synthgen's: %s", dest.url, shown)
 
 
-def recorded_recipe(dest: Destination) -> str | None:
-    """The recipe sha256 of the complete corpus in `dest` (None if there is none yet)."""
+def recorded_manifest(dest: Destination) -> Manifest | None:
+    """The manifest of the complete corpus in `dest` (None if there is none yet)."""
     if not dest.exists(MANIFEST_NAME):
         return None
     try:
-        return load_manifest(dest).recipe_sha256
+        return load_manifest(dest)
     except CorpusError as err:
         foreign = manifest_kind(dest)[1]
         if foreign is not None:  # another tool's: --overwrite would not (and must not) delete it
@@ -246,17 +279,65 @@ def recorded_recipe(dest: Destination) -> str | None:
         raise CorpusError(f"{err}; pass --overwrite to render again") from None
 
 
-def _manifest_matches(dest: Destination, recipe: Recipe) -> bool:
-    """True if `dest` holds this recipe's complete corpus; CorpusError if another's."""
-    found = recorded_recipe(dest)
-    if found is None:
-        return False
-    if found != recipe.sha256:
-        raise CorpusError(
-            f"{dest.url}: holds a complete corpus of another recipe (sha256 {str(found)[:12]}, "
-            f"this recipe {recipe.sha256[:12]}); choose another --out or pass --overwrite"
+def other_recipe_problem(found: Manifest, recipe: Recipe, where: str = "DEST") -> str | None:
+    """What makes the corpus of manifest `found` (as `where` holds it) another recipe's than
+    `recipe`: the settings that differ, or None when it is this recipe's, at any count."""
+    if found.recipe_sha256 == recipe.sha256:
+        return None
+    theirs, ours = found.recipe, recipe.resolved()
+    if recipe.count_dependence is not None and {**theirs, "count": ours["count"]} == ours:
+        return (
+            f"count: {theirs.get('count')} in {where}, {ours['count']} in this recipe, and {recipe.count_dependence}, "
+            "so a corpus of it cannot grow"
         )
-    return True
+    changed = recipe_differences(theirs, ours, where)
+    if changed is None:  # the same settings, hashed by another rule (an older synthgen hashed `count` too)
+        return (
+            f"the same settings, but recipe sha256 {found.recipe_sha256[:12]} there (synthgen "
+            f"{found.synthgen_version} hashed them otherwise), {recipe.sha256[:12]} now"
+        )
+    return changed
+
+
+def _same_corpus(dest: Destination, found: Manifest, recipe: Recipe) -> bool:
+    """True if manifest `found` is this recipe's complete corpus at this count, False if at a
+    smaller one (it grows); CorpusError, naming what differs, if it is another recipe's or larger."""
+    problem = other_recipe_problem(found, recipe)
+    if problem is not None:
+        raise CorpusError(
+            f"{dest.url}: holds a complete corpus of another recipe ({problem}); "
+            "choose another --out or pass --overwrite"
+        )
+    if found.nsamples > recipe.count:
+        raise CorpusError(
+            f"{dest.url}: holds {found.nsamples} samples of this recipe, more than count {recipe.count}: a corpus "
+            "grows but never shrinks; choose another --out, or pass --overwrite to render it again at this count"
+        )
+    return found.nsamples == recipe.count
+
+
+def _keep_whole_shards(dest: Destination, found: Manifest, holdings: Holdings, recipe: Recipe) -> None:
+    """Before growing the corpus of manifest `found`: when its last shard is partial (it is
+    rendered again, fuller), the manifest is rewritten to name only the whole shards before it, a
+    corpus of this recipe complete at that smaller count, so that the folder stays a readable
+    corpus, and its history survives an interruption. With no whole shard, or a sidecar missing,
+    the manifest goes (a resumable corpus until the render ends)."""
+    if found.shardlist[-1].nsamples == recipe.shard.samples:
+        return  # every shard is one of the grown corpus's: the manifest stays true until replaced
+    whole = found.shardlist[:-1]
+    records = [holdings.sidecars.get(index) for index in range(len(whole))]
+    if not whole or any(
+        record is None or (record.url, record.filesize, record.sha256) != (entry.url, entry.filesize, entry.sha256)
+        for record, entry in zip(records, whole, strict=True)
+    ):
+        dest.remove(MANIFEST_NAME)
+        return
+    count = sum(entry.nsamples for entry in whole)
+    checked = [record for record in records if record is not None]
+    smaller = Manifest.build(
+        {**found.recipe, "count": count}, found.recipe_sha256, checked, found.synthgen_version, found.history
+    )
+    dest.write_bytes(MANIFEST_NAME, smaller.to_json())
 
 
 # --- worker side -------------------------------------------------------------------------
@@ -264,11 +345,12 @@ def _manifest_matches(dest: Destination, recipe: Recipe) -> bool:
 # One source per worker process, kept across its shards (it may hold a GL context or a model).
 # Pool workers keep theirs until they exit; a render run in the driver's process releases its
 # own at the end (release_worker_sources).
-_sources: dict[tuple[str, str | None, Permissions | None], Source] = {}
+_sources: dict[tuple[str, int, str | None, Permissions | None], Source] = {}
 
 
 def worker_source(recipe: Recipe, device: str | None, permissions: Permissions | None = None) -> Source:
-    key = (recipe.sha256, device, permissions)
+    # The count too: the hash leaves it out, and a source may check it (a dataset's count is its size).
+    key = (recipe.sha256, recipe.count, device, permissions)
     if key not in _sources:
         _sources[key] = build_source(recipe, device=device, permissions=permissions)
     return _sources[key]
@@ -306,6 +388,7 @@ def render_shard(recipe: Recipe, dest: Destination, task: ShardTask, source: Sou
     started = time.perf_counter()
     failures: Counter[str] = Counter()
     subjects: dict[str, str] = {}
+    excluded: dict[str, str] = {}
     with dest.staging(task.tar_name) as out:
         writer = ShardWriter(out)
         # Encoding and tar writing run on a thread while the source renders the next batch; the
@@ -314,7 +397,7 @@ def render_shard(recipe: Recipe, dest: Destination, task: ShardTask, source: Sou
         with _Background(lambda item: writer.write(sample_fields(recipe, *item)), depth) as background:
             for begin in range(task.start, task.stop, source.batch_size):
                 indices = range(begin, min(begin + source.batch_size, task.stop))
-                for spec, sample in render_samples(recipe, source, indices, failures, subjects):
+                for spec, sample in render_samples(recipe, source, indices, failures, subjects, excluded):
                     background.put((spec, sample))
                 progress(len(indices))
         filesize, sha256 = writer.close()
@@ -330,6 +413,7 @@ def render_shard(recipe: Recipe, dest: Destination, task: ShardTask, source: Sou
         render_seconds=round(time.perf_counter() - started, 3),
         failures=dict(sorted(failures.items())),
         failure_subjects=subjects,
+        excluded=dict(sorted(excluded.items())),
     )
     dest.write_bytes(task.sidecar_name, record.to_json())
     return record

@@ -14,7 +14,7 @@ from synthgen.errors import SourceError
 from synthgen.faults import failpoint
 from synthgen.recipe import Recipe, canonical_json
 from synthgen.seeds import sample_seed
-from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec, Source
+from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec, Source, describe_failures
 
 # A sample failing this many times in a row means the source is broken, not unlucky.
 MAX_ATTEMPTS = 32
@@ -28,13 +28,20 @@ def render_samples(
     indices: Iterable[int],
     failures: Counter[str] | None = None,
     subjects: dict[str, str] | None = None,
+    excluded: dict[str, str] | None = None,
 ) -> list[tuple[SampleSpec, RenderedSample]]:
-    """Render samples `indices`, redrawing failures deterministically; in index order."""
+    """Render samples `indices`, redrawing failures deterministically; in index order. Failed
+    draws are counted in `failures` by reason, the first message per culprit goes in `subjects`
+    (at most MAX_FAILURE_SUBJECTS), and the culprits the source excludes (its
+    excluding_reasons) in `excluded`, each with its reason."""
     failures = Counter() if failures is None else failures
     subjects = {} if subjects is None else subjects
+    excluded = {} if excluded is None else excluded
     indices = list(indices)
     specs = [SampleSpec(i, sample_seed(recipe.seed, i, 0), 0, recipe.views) for i in indices]
     done: dict[int, tuple[SampleSpec, RenderedSample]] = {}
+    # Each unfinished sample's failed draws, for the error should all of them fail.
+    tried: dict[int, list[SampleFailure]] = {}
     while specs:
         retry = []
         rendered = source.render(specs)
@@ -45,16 +52,20 @@ def render_samples(
                 subject = result.subject or result.reason
                 if subject not in subjects and len(subjects) < MAX_FAILURE_SUBJECTS:
                     subjects[subject] = f"{result.reason}: {result.message}"
+                if result.reason in source.excluding_reasons:
+                    excluded.setdefault(subject, result.reason)
+                tried.setdefault(spec.index, []).append(result)
                 attempt = spec.attempt + 1
                 if attempt >= MAX_ATTEMPTS:
                     raise SourceError(
-                        f"sample {spec.index}: {MAX_ATTEMPTS} draws in a row failed (last: {result.reason} "
-                        f"{result.subject} {result.message}); check the recipe's source"
+                        f"sample {spec.index}: {MAX_ATTEMPTS} draws in a row failed: "
+                        f"{describe_failures(tried[spec.index])}; check the recipe's source"
                     )
                 retry.append(SampleSpec(spec.index, sample_seed(recipe.seed, spec.index, attempt), attempt, spec.views))
             else:
                 _check_sample(recipe, spec, result)
                 done[spec.index] = (spec, result)
+                tried.pop(spec.index, None)
         specs = retry
     return [done[i] for i in indices]
 

@@ -7,11 +7,13 @@ storage or executors; it may hold heavy per-worker state (a GL context, a model 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
+
+from synthgen.text import counted
 
 if TYPE_CHECKING:
     from synthgen.recipe import Recipe
@@ -58,6 +60,25 @@ class SampleFailure:
     message: str = ""
 
 
+def describe_failures(failures: Iterable[SampleFailure], noun: str = "draws", limit: int = 5) -> str:
+    """The distinct failures, most frequent first (then in order seen), for an error saying why
+    nothing rendered: `reason: message (3 noun)`, or `reason: message (subject)` for one whose
+    message does not name its culprit; the first `limit`, then how many more there were."""
+    groups: dict[tuple[str, str], list[SampleFailure]] = {}
+    for failure in failures:
+        groups.setdefault((failure.reason, failure.message), []).append(failure)
+    parts = []
+    for (reason, message), found in sorted(groups.items(), key=lambda item: -len(item[1])):
+        text = f"{reason}: {message}"
+        if len(found) > 1:
+            text += f" ({len(found)} {noun})"
+        elif found[0].subject and found[0].subject not in message:
+            text += f" ({found[0].subject})"
+        parts.append(text)
+    more = len(parts) - limit
+    return "; ".join(parts[:limit]) + (f"; and {counted(more, 'other error')}" if more > 0 else "")
+
+
 class Source(ABC):
     """A family of images. Subclasses set `kind` and implement `render`."""
 
@@ -68,6 +89,9 @@ class Source(ABC):
     takes_permissions: ClassVar[bool] = False
     # How many specs the driver hands to one `render` call.
     batch_size: int = 1
+    # Failure reasons after which the source leaves the culprit (SampleFailure.subject) out of the
+    # rest of the render (a shader program that does not compile): the manifest lists them.
+    excluding_reasons: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, recipe: Recipe, device: str | None = None) -> None:
         self.recipe = recipe

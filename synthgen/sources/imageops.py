@@ -1,5 +1,5 @@
 """Image operations the sources share: cover-resize, float -> uint8, batch padding, and the
-near-constant check with its recipe section (`RejectConfig`).
+reject filter's recipe section (`RejectConfig`, over synthgen.frames.judge_frame).
 
 torch is imported inside the tensor functions, not here: the recipe configs import RejectConfig
 from this module, and validating a recipe must not load torch.
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 import numpy as np
 from pydantic import Field
 
+from synthgen.frames import FrameVerdict, channel_std, judge_frame
 from synthgen.schema import StrictModel
 
 if TYPE_CHECKING:
@@ -71,15 +72,28 @@ def pad_batch(items: Sequence[T], size: int) -> list[T]:
 
 class RejectConfig(StrictModel):
     """Degenerate images are redrawn, each reason counted in the shard stats: `near_constant`
-    when the pixel standard deviation (0..255) of a view is below `min_std` (all black, all
-    white, flat). The default is the gan family's; a family with another default or more
-    reasons subclasses this model (shader.config.ShaderRejectConfig), so that a recipe that
-    sets only some keys still gets its family's defaults for the others."""
+    when the largest per-channel pixel standard deviation (0..255) of a view is below `min_std`
+    (all black, all white, flat in any colour); `nan` when it has NaN pixels (any, here; a
+    share past `max_nan_fraction` in the shader family). The default is the gan family's; a
+    family with another default or more keys subclasses this model
+    (shader.config.ShaderRejectConfig), so that a recipe that sets only some keys still gets its
+    family's defaults for the others. The rule itself is synthgen.frames.judge_frame."""
 
     min_std: float = Field(1.0, ge=0.0)
 
+    def nan_limit(self) -> float:
+        """The share of NaN pixels a frame may have: none. A network's NaN is a broken output,
+        not a few stray pixels; the shader family allows a share (its `max_nan_fraction`)."""
+        return 0.0
+
+    def judge(self, image: np.ndarray, nan: np.ndarray | float | None = None, stride: int = 4) -> FrameVerdict | None:
+        """judge_frame with this section's settings: None for a usable frame (uint8 or float,
+        HxWxC; `nan` its NaN mask or share), else why it is redrawn. `stride`: the std of every
+        stride-th pixel in each direction, the same verdict at 1/stride^2 the cost."""
+        return judge_frame(image, self.min_std, self.nan_limit(), nan=nan, stride=stride)
+
     def near_constant(self, image: np.ndarray, stride: int = 4) -> float | None:
-        """The pixel std of a flat `image` (uint8 HxWxC), None when it is not flat. `stride`: the
-        std of every stride-th pixel in each direction, the same verdict at 1/stride^2 the cost."""
-        std = float(image[::stride, ::stride].std())
+        """The largest per-channel pixel std of a flat `image` (uint8 HxWxC), None when it is not
+        flat: the near-constant half of `judge`, for sources whose frames cannot hold NaN."""
+        std = channel_std(image, stride)
         return std if std < self.min_std else None

@@ -132,8 +132,8 @@ def corpus_identity(corpus: Any, storage_options: dict[str, Any] | None = None) 
     manifest or sidecars; for a pattern of shards, names and sizes)."""
     identity: dict[str, Any] = {"spec": corpus.spec}
     recipe = getattr(corpus, "recipe", None)
-    if recipe is not None:  # a live recipe: the recipe is the data
-        return identity | {"recipe_sha256": recipe.sha256}
+    if recipe is not None:  # a live recipe: the recipe is the data, its count too (the hash leaves it out)
+        return identity | {"recipe_sha256": recipe.sha256, "count": recipe.count}
     spec = corpus.spec
     if "{" in spec or spec.endswith(".tar"):
         import fsspec
@@ -189,6 +189,8 @@ def check_same_corpora(run_dir: str | Path, identities: list[dict[str, Any]]) ->
 def _what_changed(then: dict[str, Any], now: dict[str, Any]) -> str | None:
     if then.get("recipe_sha256") != now.get("recipe_sha256"):
         return f"recipe {str(then.get('recipe_sha256'))[:12]} then, {str(now.get('recipe_sha256'))[:12]} now"
+    if then.get("count") != now.get("count"):
+        return f"count {then.get('count')} then, {now.get('count')} now"
     if then.get("nshards") != now.get("nshards"):
         return f"{then.get('nshards')} shards then, {now.get('nshards')} now"
     if then.get("shards_sha256") != now.get("shards_sha256"):

@@ -9,6 +9,7 @@ goes on with the same settings.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +19,18 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from synthgen.errors import DocumentError
 from synthgen.recipe import canonical_json
-from synthgen.schema import StrictModel, apply_override, format_validation_error, read_yaml_mapping, set_key
+from synthgen.schema import (
+    Origin,
+    Origins,
+    StrictModel,
+    apply_override,
+    did_you_mean,
+    flag_text,
+    format_validation_error,
+    read_yaml_mapping,
+    set_key,
+    setting_label,
+)
 from synthgen.train.augment import AugmentConfig
 from synthgen.train.methods import METHODS, MethodConfig, SimCLRConfig
 from synthgen.train.models import BACKBONES, RESNETS, resolve_stem
@@ -70,7 +82,8 @@ class ModelConfig(StrictModel):
     @classmethod
     def _known(cls, value: str) -> str:
         if value not in BACKBONES:
-            raise ValueError(f"unknown architecture {value!r}; known: {', '.join(BACKBONES)}")
+            close = did_you_mean(value, BACKBONES)
+            raise ValueError(f"unknown architecture {value!r}{close}; known: {', '.join(BACKBONES)}")
         return value
 
     @model_validator(mode="after")
@@ -129,15 +142,23 @@ class TrainConfig(StrictModel):
     compile: bool = False
     checkpoint: CheckpointConfig = CheckpointConfig()
     log_every: int = Field(default=10, ge=1)
+    # Where the log lines go: metrics.jsonl always; `tensorboard` adds RUN/tensorboard/ (events files).
+    log: list[Literal["jsonl", "tensorboard"]] = Field(default_factory=lambda: ["jsonl"])
     eval: EvalConfig = EvalConfig()
+
+    @field_validator("log")
+    @classmethod
+    def _jsonl_always(cls, value: list[str]) -> list[str]:
+        # metrics.jsonl is what summary.json, curves.png and resumed runs read: it is never left out.
+        return ["jsonl", *sorted(set(value) - {"jsonl"})]
 
     def resolved(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
     def sha256(self) -> str:
-        # Without `eval`: watching a run does not change what it computes (and configs without a
-        # monitor keep the sha256 they had before the section existed).
-        computed = {key: value for key, value in self.resolved().items() if key != "eval"}
+        # Without `eval` and `log`: watching a run does not change what it computes (and configs keep
+        # the sha256 they had before these keys existed).
+        computed = {key: value for key, value in self.resolved().items() if key not in ("eval", "log")}
         return hashlib.sha256(canonical_json(computed)).hexdigest()
 
 
@@ -146,25 +167,39 @@ def load_train_config(
     overrides: tuple[str, ...] | list[str] = (),
     data: tuple[str, ...] | list[str] = (),
     settings: Mapping[str, Any] | None = None,
+    base: Mapping[str, Any] | None = None,
+    origins: Mapping[str, Origin | str] | None = None,
 ) -> TrainConfig:
     """The configuration from `path` (optional), `settings` ({dotted key: value}), `--set`
-    overrides, and `--data` specs (which replace `data.corpora`)."""
+    overrides, and `--data` specs (which replace `data.corpora`). `base` (a run's recorded
+    configuration, when resuming it) is what they change, in place of the defaults. `origins`
+    names the setting behind a key of `settings` (`{"model.arch": "--arch"}`): an error about
+    that key blames it, not the config file."""
     from synthgen.train.data import parse_data_spec
 
-    document: dict[str, Any] = {}
+    document: dict[str, Any] = copy.deepcopy(dict(base or {}))
     origin = "config"
     if path is not None:
+        from synthgen.shipped import resolve_document
+
+        path = resolve_document(path, "config")  # a file, or a shipped config's name (`demo`)
         origin = str(path)
-        document = read_yaml_mapping(path, "config", ConfigError)
+        document = _merged(document, read_yaml_mapping(path, "config", ConfigError))
+    given = Origins(origin)
+    named = dict(origins or {})
     for key, value in (settings or {}).items():
-        set_key(document, key, value, f"{origin}: {key}", ConfigError)
+        set_key(document, key, value, setting_label(named.get(key), f"{origin}: {key}"), ConfigError)
+        if key in named:
+            given.record(key, named[key])
     for override in overrides:
-        apply_override(document, override, ConfigError)
+        apply_override(document, override, ConfigError, given)
     if data:
         corpora = []
-        for spec in data:
+        for number, spec in enumerate(data):
             url, weight = parse_data_spec(spec)
             corpora.append({"url": url, "weight": weight})
+            live = spec.startswith("recipe:")  # train.live.LIVE_PREFIX: `--recipe PATH`
+            given.record(f"data.corpora.{number}", flag_text("--recipe" if live else "--data", spec[7 * live :]))
         document.setdefault("data", {})
         if not isinstance(document["data"], dict):
             raise ConfigError(f"{origin}: data: expected a mapping")
@@ -175,9 +210,18 @@ def load_train_config(
     try:
         config = TrainConfig.model_validate(document)
     except ValidationError as err:
-        raise ConfigError(f"{origin}: {format_validation_error(err, document, {'name': METHODS})}") from None
+        raise ConfigError(format_validation_error(err, document, {"name": METHODS}, given)) from None
     if not config.data.corpora:
         raise ConfigError(
             f"{origin}: no training data: give --data CORPUS, --recipe RECIPE or data.corpora in the config"
         )
     return config
+
+
+def _merged(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """`top`'s keys over `base`'s, mapping by mapping."""
+    merged = dict(base)
+    for key, value in top.items():
+        below = merged.get(key)
+        merged[key] = _merged(below, value) if isinstance(below, dict) and isinstance(value, dict) else value
+    return merged

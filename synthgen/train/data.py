@@ -34,19 +34,16 @@ import torch
 import webdataset as wds
 from PIL import Image
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
-from webdataset.shardlists import expand_urls
 
 from synthgen.corpus.encode import open_image
 from synthgen.corpus.format import (
     IMAGE_FORMATS,
     ShardEntry,
-    ShardRecord,
     image_format,
     parse_cls,
-    sidecar_beside,
     view_fields,
 )
-from synthgen.corpus.read import Corpus, ShardMismatch, checked_samples
+from synthgen.corpus.read import ShardMismatch, checked_samples, locate_corpus
 from synthgen.corpus.tar import iter_tar_samples
 from synthgen.errors import CorpusError, DataError
 from synthgen.seeds import sample_seed
@@ -101,23 +98,18 @@ def open_corpus(
 
     `spec` is a corpus folder or URL (its manifest, or its committed shards while it is being
     rendered) or a brace pattern such as `out/demo/shard-{000000..000003}.tar`; or `recipe:PATH`,
-    a recipe rendered live (`live_samples` per pass).
+    a recipe rendered live (`live_samples` per pass). A saved stream's folder (DIR/NAME) is read
+    as a corpus of the samples it recorded; `recipe:DIR/NAME` replays it.
     """
     if spec.startswith(LIVE_PREFIX):
         return open_live(spec.removeprefix(LIVE_PREFIX), weight, live_samples)
     options = dict(storage_options or {})
-    records: tuple[ShardEntry, ...] = ()
-    records_from = "the manifest"
-    if "{" in spec or spec.endswith(".tar"):
-        shard_urls = expand_urls(spec)
-        nsamples = sum(_count_pattern_shard(url, options) for url in shard_urls)
-    else:
-        corpus = Corpus(spec, options)
-        base = corpus.url.rstrip("/")
-        shard_urls = [f"{base}/{shard.url}" for shard in corpus.shards]
-        nsamples = corpus.nsamples
-        records = tuple(corpus.shards)
-        records_from = "the manifest" if corpus.complete else "its sidecar"
+    location = locate_corpus(spec, options)  # as inspect and preview find it
+    shard_urls = [shard.url for shard in location.shards]
+    nsamples = location.nsamples
+    # A pattern's shards are read as they are: nothing to check them against.
+    records = tuple(shard.entry for shard in location.shards if shard.entry is not None)
+    records_from = location.records_from
     if nsamples == 0:
         raise DataError(f"{spec}: the corpus has no samples")
     first = _first_sample(shard_urls, options)
@@ -163,22 +155,6 @@ def _first_sample(urls: Sequence[str], options: dict[str, Any]) -> dict[str, Any
         problem = problem or DataError(f"{url}: the shard is empty")
     assert problem is not None  # there is at least one shard
     raise problem
-
-
-def _count_pattern_shard(url: str, options: dict[str, Any]) -> int:
-    """Samples in a shard named by a pattern: from synthgen's sidecar beside it, else by reading it."""
-    sidecar = sidecar_beside(url) if url.endswith(".tar") else None
-    if sidecar is not None:
-        try:
-            with _open(sidecar, options) as stream:
-                return ShardRecord.parse(stream.read(), where=sidecar).nsamples
-        except (FileNotFoundError, CorpusError):
-            pass
-    try:
-        with _open(url, options) as stream:
-            return sum(1 for _ in iter_tar_samples(stream, where=url))
-    except FileNotFoundError:
-        raise DataError(f"{url}: no such shard") from None
 
 
 # -- stages, run inside each data-loader worker ------------------------------------------------------

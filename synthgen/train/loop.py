@@ -11,7 +11,6 @@ so a run resumed from a checkpoint takes exactly the steps the uninterrupted run
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import logging
 import os
@@ -19,13 +18,12 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.distributed as dist
-import yaml
 from torch import nn
 
 from synthgen import __version__
@@ -59,18 +57,28 @@ from synthgen.train.data import (
     make_loader,
     open_corpus,
 )
+from synthgen.train.device import choose_device
 from synthgen.train.live import LiveCorpus
 from synthgen.train.methods import MethodConfig, SupervisedConfig, build_method
 from synthgen.train.models import build_backbone
 from synthgen.train.optim import build_optimizer, lr_at, set_lr
 from synthgen.train.recording import StreamRecorder
+from synthgen.train.run_record import (
+    PlanCallback,
+    TrainSummary,
+    announce,
+    check_epochs,
+    check_resumable,
+    input_sides,
+    make_plan,
+    plan_steps,
+    trained_already,
+    uses_bf16,
+    with_absolute_locations,
+    write_config,
+)
+from synthgen.train.tensorboard import TensorBoardLog, summary_writer_class
 
-CONFIG = "config.yaml"
-SUMMARY = "summary.json"
-# Settings that may change between a run and its resumption: they do not change what is computed
-# (the number of loader workers does: it fixes which worker reads which shards).
-# The monitor (`eval`) only watches the run, so it may change too.
-_RUN_ONLY = {("data", "storage_options"), ("data", "live_check_every"), ("log_every",), ("checkpoint",), ("eval",)}
 # Measures a backbone during training: called with it and the step, returns figures for metrics.jsonl
 # (synthgen.evaluate.monitor.build_monitor makes one; train/ may not import evaluate/).
 Monitor = Callable[[nn.Module, int], dict[str, float]]
@@ -79,46 +87,6 @@ Monitor = Callable[[nn.Module, int], dict[str, float]]
 _BUSY_HINT = "wait for it to end, or choose another --out"
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TrainSummary:
-    """What a call of train() did: the run folder's summary.json (`to_dict` is its content)."""
-
-    run: str  # the run folder
-    steps: int  # steps taken so far, by this call and the calls it resumed
-    total_steps: int
-    epochs: float  # steps in epochs
-    finished: bool  # all total_steps taken
-    interrupted: bool  # stopped by Ctrl-C or SIGTERM (a checkpoint was saved)
-    seconds: float  # this call's training time
-    images_per_s: float
-    data_wait: float  # the share of that time spent waiting for the loader
-    final_loss: float | None  # the last logged loss (None when this call took no step)
-    bad_samples: int  # samples skipped as damaged, as of the last log line
-    bad_shards: int
-    backbone: str  # the exported backbone (safetensors)
-    # The monitor's last figures (`monitor_knn_top1`, ...); empty without a monitor.
-    monitor: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """summary.json's content: the fields in order, the monitor's figures flat at the end."""
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "monitor"}
-        return fields | self.monitor
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainSummary:
-        """A summary read back from summary.json (a field that an older version did not write is None)."""
-        names = [f.name for f in dataclasses.fields(cls) if f.name != "monitor"]
-        figures = {key: value for key, value in data.items() if key not in names}
-        return cls(**{key: data.get(key) for key in names}, monitor=figures)  # type: ignore[arg-type]
-
-    @classmethod
-    def read(cls, run_dir: str | Path) -> TrainSummary:
-        return cls.from_dict(json.loads((Path(run_dir) / SUMMARY).read_text()))
-
-    def write(self, run_dir: str | Path) -> None:
-        (Path(run_dir) / SUMMARY).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
 
 
 @dataclass(frozen=True)
@@ -137,12 +105,9 @@ class Process:
 def start_process() -> Process:
     """Join torchrun's process group when launched by it; otherwise a single process."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    if torch.cuda.is_available():
-        device = torch.device("cuda", local_rank)
+    device = choose_device(local_rank=int(os.environ.get("LOCAL_RANK", "0")))
+    if device.type == "cuda":
         torch.cuda.set_device(device)
-    else:
-        device = torch.device("cpu")
     if world_size > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     rank = dist.get_rank() if dist.is_initialized() else 0
@@ -156,8 +121,7 @@ class Trainer:
         self.config = config
         self.process = process
         self.corpora = corpora
-        self.image_size = config.data.image_size or corpora[0].image_size[0]
-        self.crop_size = config.augment.size or self.image_size
+        self.image_size, self.crop_size = input_sides(config, corpora)
         torch.manual_seed(config.seed)  # the same initial weights on every rank
         # The stem and width as resolved for this input size: exported with the backbone, so that
         # `eval` rebuilds exactly this network.
@@ -182,10 +146,8 @@ class Trainer:
             )
         if config.compile:
             self.model = torch.compile(self.model)
-        self.bf16 = config.precision == "bf16" or (config.precision == "auto" and process.device.type == "cuda")
-        epoch_samples = config.data.epoch_samples or sum(c.nsamples for c in corpora)
-        self.steps_per_epoch = max(1, epoch_samples // config.data.batch_size)
-        self.total_steps = config.epochs * self.steps_per_epoch
+        self.bf16 = uses_bf16(config, process.device.type)
+        self.steps_per_epoch, self.total_steps = plan_steps(config, corpora, process.world_size)
         self.warmup_steps = round(config.optim.warmup_epochs * self.steps_per_epoch)
 
     def loader(self, skip_batches: int = 0) -> Iterator[dict[str, Any]]:
@@ -283,28 +245,44 @@ def train(
     stop_after: int | None = None,
     monitor: Monitor | None = None,
     on_progress: ProgressCallback | None = None,
+    on_start: PlanCallback | None = None,
 ) -> TrainSummary:
     """Train as `config` says, writing the run folder; returns the run's summary (summary.json).
 
     `stop_after` ends this invocation after that many steps (saving `last`), as a time-limited
-    cluster job would; `resume` continues from `last` with the same configuration. `monitor`
+    cluster job would; `resume` continues from `last` with the same configuration
+    (run_record.resumed_config reads it back from the run folder), where `epochs` may grow: a
+    finished run then trains on, its learning-rate schedule recomputed for the new total; a
+    finished run resumed without more epochs trains nothing and returns its summary. `monitor`
     measures the backbone on the main process at the steps `config.eval.monitor` says (other ranks
     pass None): its figures join that step's line of metrics.jsonl, the last ones the summary.
-    `on_progress` gets the main process's ProgressUpdates ("train", one per step, the latest
-    loss and images/s as status).
+    `on_start` gets the main process's TrainPlan before the model is built (without it, the plan
+    is logged at INFO); `on_progress` its ProgressUpdates ("train", one per step, the latest loss
+    and images/s as status). Data locations are recorded absolute (config.yaml), so the run
+    resumes from any working directory.
     """
+    config = with_absolute_locations(config)
     if monitor is not None and config.eval.monitor is None:
         raise ConfigError("eval.monitor: train() got a monitor but the config has no eval.monitor to say when it runs")
     process = start_process()
     if process.main and config.eval.monitor is not None and monitor is None:
         logger.warning("eval.monitor is set but train() got no monitor to run (build one with build_monitor)")
+    if process.main and "tensorboard" in config.log:
+        summary_writer_class()  # a missing package fails now, not after the data is opened
     run_dir = Path(run_dir)
     # One run per folder: a second `train --out` into it is refused in one line. The main
     # process holds the lock (torchrun's other ranks write nothing of their own there).
     held = hold_destination(Destination(str(run_dir)), purpose="train", hint=_BUSY_HINT) if process.main else None
     with held or contextlib.nullcontext():
         return _train_held(
-            config, run_dir, process, resume=resume, stop_after=stop_after, monitor=monitor, on_progress=on_progress
+            config,
+            run_dir,
+            process,
+            resume=resume,
+            stop_after=stop_after,
+            monitor=monitor,
+            on_progress=on_progress,
+            on_start=on_start,
         )
 
 
@@ -317,6 +295,7 @@ def _train_held(
     stop_after: int | None,
     monitor: Monitor | None,
     on_progress: ProgressCallback | None,
+    on_start: PlanCallback | None,
 ) -> TrainSummary:
     """train()'s work, once the main process holds the run folder's lock."""
     last = checkpoint_path(run_dir, LAST)
@@ -327,16 +306,29 @@ def _train_held(
 
     data = config.data
     corpora = [open_corpus(c.url, c.weight, data.storage_options, data.live_samples) for c in data.corpora]
+    steps_per_epoch, _ = plan_steps(config, corpora, process.world_size)  # a batch that fits, before any model
     identities = [corpus_identity(corpus, data.storage_options) for corpus in corpora]
-    trainer = Trainer(config, process, corpora)
     start_step = 0
+    state: dict[str, Any] | None = None
+    epochs_before = None  # the run's epochs as its checkpoint has them (resuming)
     recorded = False  # whether the run folder says what data the run started on
     if resume:
         state = load_checkpoint(last, process.device)
-        _check_same_config(state["config"], config.resolved(), last)
+        check_resumable(state["config"], config.resolved(), last)
         recorded = check_same_corpora(run_dir, identities)
+        start_step, epochs_before = int(state["step"]), state["config"].get("epochs")
+        check_epochs(config, start_step, steps_per_epoch, run_dir)
+    bf16 = uses_bf16(config, process.device.type)
+    plan = make_plan(config, corpora, run_dir, device=str(process.device), bf16=bf16,
+                     processes=process.world_size, start_step=start_step, epochs_before=epochs_before)  # fmt: skip
+    if process.main:
+        announce(plan, on_start)
+    if plan.nothing_left:
+        return trained_already(config, run_dir, process.main, start_step, steps_per_epoch)
+    trainer = Trainer(config, process, corpora)
+    if state is not None:
         try:
-            start_step = trainer.load_state_dict(state)
+            trainer.load_state_dict(state)
         except (KeyError, TypeError, ValueError, RuntimeError) as err:  # tensors or groups that do not fit
             raise CheckpointError(f"{last}: does not fit this run's model and optimiser ({first_line(err)})") from None
     loader = trainer.loader(skip_batches=start_step)
@@ -355,7 +347,7 @@ def _train_held(
         )
     if process.main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / CONFIG).write_text(yaml.safe_dump(config.resolved(), sort_keys=False))
+        write_config(run_dir, config)
         if not recorded:
             write_corpora(run_dir, identities)
 
@@ -373,7 +365,9 @@ def _train_held(
             save_checkpoint(checkpoint_path(run_dir, epoch_checkpoint_name(epoch)), state)
         trainer.export(run_dir / BACKBONE, step)
 
-    log = _MetricsLog(run_dir / METRICS, process, resume)
+    tensorboard = "tensorboard" in config.log and process.main
+    board = TensorBoardLog(run_dir, resume=resume, start_step=start_step) if tensorboard else None
+    log = _MetricsLog(run_dir / METRICS, process, resume, board)
     # Every rank knows the monitor's steps from the config, and writes a log line at each (a line's
     # reductions are collectives); the main process adds the monitor's figures to it.
     every = None if config.eval.monitor is None else config.eval.monitor.every or steps_per_epoch
@@ -421,11 +415,15 @@ def _train_held(
     except BaseException:
         if recorder is not None:
             recorder.discard()
+        if board is not None:
+            board.close()
         raise
     finally:
         stop.release()
     if log.pending:
         log.write(step, step / steps_per_epoch, trainer.optimizer.param_groups[0]["lr"])
+    if board is not None:
+        board.close()
     if step % steps_per_epoch != 0:  # stopped mid-epoch: keep where we are
         checkpoint(step)
     if process.world_size > 1:
@@ -545,26 +543,6 @@ def _check_fit(
         raise ConfigError(f"augment.mixup.k: {config.augment.mixup.k} is more than the {per_rank} samples per process")
 
 
-def config_differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
-    """`key: OLD then, NEW now` for each setting that differs between two resolved configs,
-    leaving out what may change between invocations of one run (storage options, logging, checkpointing)."""
-
-    def differences(a: Any, b: Any, path: tuple[str, ...]) -> list[str]:
-        if path in _RUN_ONLY:
-            return []
-        if isinstance(a, dict) and isinstance(b, dict):
-            return [d for key in sorted(set(a) | set(b)) for d in differences(a.get(key), b.get(key), (*path, key))]
-        return [] if a == b else [f"{'.'.join(path)}: {a!r} then, {b!r} now"]
-
-    return differences(saved, current, ())
-
-
-def _check_same_config(saved: dict[str, Any], current: dict[str, Any], where: Path) -> None:
-    changed = config_differences(saved, current)
-    if changed:
-        raise ConfigError(f"{where}: --resume needs the run's configuration; changed: {'; '.join(changed[:3])}")
-
-
 class _StopRequest:
     """Ctrl-C or SIGTERM (a cluster taking the machine back) ends the run after the current step,
     so the checkpoint saved then is consistent; a second signal stops at once."""
@@ -598,9 +576,10 @@ class _StopRequest:
 class _MetricsLog:
     """Accumulates per-step figures between log lines; writes JSONL on the main process."""
 
-    def __init__(self, path: Path, process: Process, resume: bool) -> None:
+    def __init__(self, path: Path, process: Process, resume: bool, board: TensorBoardLog | None = None) -> None:
         self.path = path
         self.process = process
+        self.board = board  # the main process's TensorBoard view of the same lines (`log: [tensorboard]`)
         if process.main and not resume:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text("")
@@ -660,6 +639,8 @@ class _MetricsLog:
         if self.process.main:
             with self.path.open("a") as stream:
                 stream.write(json.dumps(record) + "\n")
+            if self.board is not None:
+                self.board.write(record)
         self.losses.clear()
         self.metrics.clear()
         self.images = 0

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 import torch
-from pydantic import Field, model_validator
+from pydantic import Field, GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
 from torch import nn
 
 from synthgen.schema import StrictModel
@@ -46,6 +47,14 @@ class OptimConfig(StrictModel):
     warmup_epochs: float = Field(1.0, ge=0.0)
     min_lr: float = Field(0.0, ge=0.0)
     exclude_bias_and_norm: bool = True
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        # lr and weight_decay default by optimiser (_defaults_by_optimizer): a document may leave
+        # them out, so the JSON Schema (synthgen schema train) does not require them.
+        generated = handler(schema)
+        generated.pop("required", None)
+        return generated
 
     @model_validator(mode="before")
     @classmethod

@@ -14,7 +14,6 @@ and a replay serves each slot exactly the samples it rendered, in the order it t
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from synthgen import __version__
 from synthgen.corpus.format import parse_sample_key
+from synthgen.corpus.read import STREAM_FILE, committed_parts  # the stream's layout, read by every corpus reader
 from synthgen.corpus.storage import Destination
 from synthgen.corpus.tar import ShardWriter, iter_tar_samples
 from synthgen.errors import CorpusError, DataError, RecipeError
@@ -30,9 +30,7 @@ from synthgen.recipe import Recipe, parse_recipe
 if TYPE_CHECKING:
     from synthgen.train.live import LiveCorpus
 
-STREAM_FILE = "stream.json"
 STREAM_FORMAT = "synthgen-stream"
-_PART_SIDECAR = re.compile(r"^part-(?P<step>\d{12})\.json$")
 
 
 def _rank_dest(stream_url: str, rank: int, storage_options: dict[str, Any] | None = None) -> Destination:
@@ -83,25 +81,6 @@ def open_recording(url: str) -> StreamRecording:
         )
     except (ValueError, KeyError, TypeError, AttributeError, RecipeError) as err:
         raise DataError(f"{where}: not a saved stream ({err})") from None
-
-
-def committed_parts(dest: Destination) -> list[tuple[int, str, dict[str, Any]]]:
-    """(first step, tar name, sidecar) of each part whose sidecar matches its tar, in step order."""
-    sizes = {name: int(info["size"]) for name, info in dest.infos().items()}
-    parts = []
-    for name in sorted(sizes):
-        match = _PART_SIDECAR.match(name)
-        if match is None:
-            continue
-        tar = _tar_of(name)
-        try:
-            record = json.loads(dest.read_bytes(name))
-            whole = sizes.get(tar) == int(record["filesize"])
-        except (ValueError, KeyError, TypeError):
-            continue  # a damaged sidecar commits nothing
-        if whole:
-            parts.append((int(match["step"]), tar, record))
-    return parts
 
 
 class RecordedSamples:

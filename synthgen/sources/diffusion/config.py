@@ -36,6 +36,12 @@ TEXT_SUFFIXES = (".txt",)
 TABLE_SUFFIXES = (".jsonl", ".csv", ".tsv", ".parquet")
 DEFAULT_TEMPLATE = "a photo of a {}."
 
+# Models synthgen builds itself: the tiny pipeline of tiny.py, built into synthgen's cache on
+# first use (tiny.cached_tiny_pipeline).
+BUILTIN_PREFIX = "synthgen:"
+TINY_MODEL = "synthgen:tiny-sd"
+BUILTIN_MODELS = (TINY_MODEL,)
+
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _SCHEDULER_CLASS = re.compile(r"^[A-Za-z0-9]+Scheduler$")
 
@@ -130,8 +136,9 @@ class DiffusionSourceConfig(StrictModel):
     """A diffusers text-to-image pipeline; each sample is one prompt and its `views` images."""
 
     kind: Literal["diffusion"]
-    # A local folder of a diffusers pipeline (model_index.json inside) or a hub id such as
-    # `stabilityai/sd-turbo`. A value that starts with `/`, `.` or `~`, names a folder that exists
+    # A local folder of a diffusers pipeline (model_index.json inside), a hub id such as
+    # `stabilityai/sd-turbo`, or `synthgen:tiny-sd` (the tiny pipeline of tiny.py, built into the
+    # cache on first use). A value that starts with `/`, `.` or `~`, names a folder that exists
     # next to the recipe, or is not of the form org/name is a folder (resolved against the recipe's folder).
     model: str
     revision: str | None = None  # a hub branch, tag or commit: pins the weights
@@ -159,6 +166,10 @@ class DiffusionSourceConfig(StrictModel):
     @field_validator("model")
     @classmethod
     def _folder_or_hub_id(cls, value: str, info: ValidationInfo) -> str:
+        if value.startswith(BUILTIN_PREFIX):
+            if value not in BUILTIN_MODELS:
+                raise ValueError(f"unknown built-in model {value!r}; built in: {', '.join(BUILTIN_MODELS)}")
+            return value  # a name, kept as written: the recipe hash does not depend on the cache's place
         base = (info.context or {}).get("base_dir")
         next_to_recipe = base is not None and (Path(base) / value).is_dir()
         if value.startswith(("/", ".", "~")) or next_to_recipe or not _HUB_ID.match(value):
@@ -192,7 +203,8 @@ class DiffusionSourceConfig(StrictModel):
             raise ValueError(f"expected one of {', '.join(SCHEDULERS)} or a diffusers class name like DDIMScheduler")
         return value
 
-    @field_validator("generation_size", mode="before")
+    # The JSON Schema (synthgen schema recipe) takes the shorthand too.
+    @field_validator("generation_size", mode="before", json_schema_input_type=int | tuple[int, int] | None)
     @classmethod
     def _square(cls, value: Any) -> Any:
         return (value, value) if isinstance(value, int) and not isinstance(value, bool) else value

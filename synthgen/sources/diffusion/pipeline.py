@@ -1,6 +1,7 @@
 """Load a diffusers text-to-image pipeline for a render: from the cache first, with one-line errors.
 
-`model` is a local folder or a hub id; `AutoPipelineForText2Image` picks the pipeline class
+`model` is a local folder or a hub id (for `synthgen:tiny-sd`, the source passes the folder of
+the tiny pipeline in synthgen's cache: tiny.cached_tiny_pipeline); `AutoPipelineForText2Image` picks the pipeline class
 (Stable Diffusion 1.x/2.x, SDXL, SD-Turbo, SDXL-Turbo, ...) from its model_index.json. A hub id
 is read from the Hugging Face cache first, so a cached model loads without a network request;
 only when it is not cached, and HF_HUB_OFFLINE is not set, is the hub asked.
@@ -17,18 +18,22 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from synthgen.errors import SourceError
-from synthgen.sources.diffusion.config import DiffusionSourceConfig
+from synthgen.sources.diffusion.config import TINY_MODEL, DiffusionSourceConfig
 from synthgen.sources.torch import resolve_dtype
 
 if TYPE_CHECKING:
     from diffusers import DiffusionPipeline
 
 
-def load_pipeline(config: DiffusionSourceConfig, device: torch.device) -> DiffusionPipeline:
-    """The recipe's pipeline on `device`, set up for throughput (see `prepare_for_device`)."""
-    is_folder = Path(config.model).is_absolute()
+def load_pipeline(config: DiffusionSourceConfig, device: torch.device, folder: str | None = None) -> DiffusionPipeline:
+    """The recipe's pipeline on `device`, set up for throughput (see `prepare_for_device`).
+
+    `folder`: where the pipeline is when `config.model` names one that is neither a path nor a hub
+    id (a built-in model's folder in synthgen's cache)."""
+    model = folder or config.model
+    is_folder = Path(model).is_absolute()
     if is_folder:
-        check_pipeline_folder(config.model)
+        check_pipeline_folder(model)
     # safetensors only: weights are data, never pickles that run code when loaded (as checkpoints elsewhere).
     options: dict[str, Any] = {"torch_dtype": resolve_dtype(config.dtype, device), "use_safetensors": True}
     if config.revision is not None:
@@ -38,11 +43,11 @@ def load_pipeline(config: DiffusionSourceConfig, device: torch.device) -> Diffus
     with quiet_hub_libraries():
         from diffusers import AutoPipelineForText2Image, DiffusionPipeline
 
-        index = _from_cache_or_hub(DiffusionPipeline.load_config, config, is_folder, {"revision": config.revision})
+        index = _from_cache_or_hub(DiffusionPipeline.load_config, model, is_folder, {"revision": config.revision})
         if "safety_checker" in index and not config.safety_checker:
             # Not even loaded: it costs memory and time, and it blacks out images it flags.
             options.update(safety_checker=None, requires_safety_checker=False)
-        pipeline = _from_cache_or_hub(AutoPipelineForText2Image.from_pretrained, config, is_folder, options)
+        pipeline = _from_cache_or_hub(AutoPipelineForText2Image.from_pretrained, model, is_folder, options)
     if config.scheduler_class is not None:
         pipeline.scheduler = scheduler_from_name(config.scheduler_class, pipeline.scheduler.config)
     pipeline.set_progress_bar_config(disable=True)
@@ -57,7 +62,8 @@ def check_pipeline_folder(folder: str) -> None:
         raise SourceError(
             f"source.model: no such folder: {folder}; give a folder that holds a diffusers pipeline "
             f"(model_index.json), or a hub id such as stabilityai/sd-turbo "
-            f"(`synthgen diffusion make-tiny {folder}` writes a tiny one for trying things out)"
+            f"(`synthgen diffusion make-tiny {folder}` writes a tiny one for trying things out; "
+            f"`model: {TINY_MODEL}` builds it in synthgen's cache)"
         )
     if not (path / "model_index.json").is_file():
         raise SourceError(
@@ -66,19 +72,19 @@ def check_pipeline_folder(folder: str) -> None:
         )
 
 
-def _from_cache_or_hub(load: Callable[..., Any], config: DiffusionSourceConfig, is_folder: bool, options: dict) -> Any:
+def _from_cache_or_hub(load: Callable[..., Any], model: str, is_folder: bool, options: dict) -> Any:
     """`load(model, **options)` from local files; then, for a hub id when online, from the hub."""
     try:
-        return load(config.model, local_files_only=True, **options)
+        return load(model, local_files_only=True, **options)
     except Exception as err:  # diffusers and huggingface_hub raise OSError, ValueError and their own
         if is_folder:
-            raise SourceError(f"source.model: cannot load the pipeline in {config.model}: {_first_line(err)}") from err
+            raise SourceError(f"source.model: cannot load the pipeline in {model}: {_first_line(err)}") from err
         if hub_offline():
-            raise SourceError(_not_available(config.model, "it is not in the Hugging Face cache", err)) from err
+            raise SourceError(_not_available(model, "it is not in the Hugging Face cache", err)) from err
     try:
-        return load(config.model, **options)
+        return load(model, **options)
     except Exception as err:
-        raise SourceError(_not_available(config.model, "neither the cache nor the hub has it", err)) from err
+        raise SourceError(_not_available(model, "neither the cache nor the hub has it", err)) from err
 
 
 def _not_available(model: str, why: str, err: BaseException) -> str:

@@ -18,9 +18,10 @@ import torch
 
 from synthgen.errors import SourceError
 from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec
-from synthgen.sources.diffusion.config import DiffusionSourceConfig
+from synthgen.sources.diffusion.config import TINY_MODEL, DiffusionSourceConfig
 from synthgen.sources.diffusion.pipeline import diffusers_errors_only, load_pipeline, native_size
 from synthgen.sources.diffusion.prompts import Prompt, load_prompts
+from synthgen.sources.diffusion.tiny import cached_tiny_pipeline
 from synthgen.sources.imageops import cover_resize, pad_batch, to_uint8
 from synthgen.sources.torch import TorchSource
 
@@ -61,7 +62,9 @@ class DiffusionSource(TorchSource):
         # Prompts per pipeline call; the driver hands this many specs to `render`.
         self.batch_size = self.config.batch_size
         self.prompts = load_prompts(self.config.prompts)
-        self.pipeline = load_pipeline(self.config, self.torch_device)
+        # The tiny pipeline is built into the cache by the first worker that needs it.
+        folder = str(cached_tiny_pipeline()) if self.config.model == TINY_MODEL else None
+        self.pipeline = load_pipeline(self.config, self.torch_device, folder)
         self.generation_size = self.config.generation_size or native_size(self.pipeline)
         # What every sample's json records about how it was made (its prompt and seeds come on top).
         self.settings: dict[str, Any] = {

@@ -6,19 +6,30 @@ a fixed seed, so its images are coloured noise that depends on the prompt and th
 size is 64x64 (8x8 latents), at about 100 images per second on one CPU core with 2 steps, and it
 loads like any other pipeline: `AutoPipelineForText2Image.from_pretrained(folder)`.
 
-    synthgen diffusion make-tiny out/tiny-sd
+    synthgen diffusion make-tiny out/tiny-sd     # a folder for `model: out/tiny-sd`
+
+A recipe can also name it `model: synthgen:tiny-sd` (config.TINY_MODEL): it is built the first time a
+render needs it, into the cache ($SYNTHGEN_CACHE, else $XDG_CACHE_HOME/synthgen, else
+~/.cache/synthgen), and read from there afterwards, so the recipe works from any folder.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import torch
 
 from synthgen.errors import SourceError
+from synthgen.sources.diffusion.config import TINY_MODEL
 from synthgen.sources.diffusion.pipeline import quiet_hub_libraries
+
+# The version of what build_tiny_pipeline builds: raised when its architecture or weights change,
+# so that a cache built by another version is never read as this one.
+TINY_VERSION = 1
 
 # The tokenizer's context, as CLIP's.
 MAX_TOKENS = 77
@@ -122,4 +133,45 @@ def make_tiny_pipeline(folder: str | Path, seed: int = 0) -> Path:
         raise SourceError(f"{folder}: exists and holds something other than a pipeline; choose another folder")
     with quiet_hub_libraries():
         build_tiny_pipeline(seed).save_pretrained(folder)
+    return folder
+
+
+def cache_root() -> Path:
+    """synthgen's cache folder: $SYNTHGEN_CACHE, else $XDG_CACHE_HOME/synthgen, else ~/.cache/synthgen."""
+    if os.environ.get("SYNTHGEN_CACHE"):
+        return Path(os.environ["SYNTHGEN_CACHE"]).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "synthgen"
+
+
+def cached_tiny_pipeline() -> Path:
+    """The folder of the tiny pipeline that `model: synthgen:tiny-sd` names, built on first use.
+
+    It is built (seed 0) into a temporary folder beside its place and renamed into it: a rename is
+    atomic, so render workers that build it at the same moment each either win or find the
+    winner's folder, and no reader ever sees a half-written one.
+    """
+    folder = cache_root() / f"tiny-sd-v{TINY_VERSION}"
+    if (folder / "model_index.json").is_file():
+        return folder
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    except OSError as err:
+        raise SourceError(
+            f"source.model {TINY_MODEL}: cannot write the cache {folder.parent} ({err.strerror or err}); "
+            "set SYNTHGEN_CACHE to a writable folder"
+        ) from None
+    try:
+        make_tiny_pipeline(scratch / "pipeline")
+        try:
+            os.rename(scratch / "pipeline", folder)
+        except OSError as err:
+            # Another worker's rename came first: its pipeline is the same as this one.
+            if not (folder / "model_index.json").is_file():
+                raise SourceError(
+                    f"source.model {TINY_MODEL}: cannot put the tiny pipeline into {folder} "
+                    f"({err.strerror or err}); remove that folder and render again"
+                ) from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return folder

@@ -80,8 +80,10 @@ class _GanCommon(StrictModel):
 
     kind: Literal["gan"]
     truncation: float = 1.0
-    # Latents are truncation * truncnorm(-latent_bound, latent_bound); None: an untruncated normal.
-    latent_bound: float | None = 2.0
+    # Latents are truncation * truncnorm(-latent_bound, latent_bound); "none" (or null in YAML):
+    # an untruncated normal. Not None itself: a resolved recipe leaves None out ("not given"), and
+    # the default 2.0 would come back when the manifest's recipe is read again.
+    latent_bound: float | Literal["none"] = 2.0
     views_method: ViewMethod = "gaussian"
     # `gaussian` views: neighbour = anchor + truncation * truncnorm * std (default 0.2).
     std: float | None = None
@@ -115,12 +117,26 @@ class _GanCommon(StrictModel):
             raise ValueError(f"must be > 0 and <= 10, got {value}")
         return value
 
+    @field_validator("latent_bound", mode="before", json_schema_input_type=float | Literal["none"] | None)
+    @classmethod
+    def _null_is_untruncated(cls, value: Any) -> Any:
+        if value is None:
+            return "none"
+        if isinstance(value, str) and value != "none":
+            raise ValueError(f"must be a number > 0, or none (an untruncated normal), got {value!r}")
+        return value
+
     @field_validator("latent_bound")
     @classmethod
-    def _bound_positive(cls, value: float | None) -> float | None:
-        if value is not None and not value > 0.0:
-            raise ValueError(f"must be > 0 (or null: an untruncated normal), got {value}")
+    def _bound_positive(cls, value: float | str) -> float | str:
+        if value != "none" and not value > 0.0:
+            raise ValueError(f"must be > 0 (or none: an untruncated normal), got {value}")
         return value
+
+    @property
+    def bound(self) -> float | None:
+        """The truncation bound of the latents, None for an untruncated normal."""
+        return None if self.latent_bound == "none" else float(self.latent_bound)
 
     @field_validator("std")
     @classmethod

@@ -100,7 +100,7 @@ class GanSource(TorchSource):
         # One row per (sample, view), grouped by network, generated batch_size rows at a time.
         rows = [(s, v) for s, spec in enumerate(specs) for v in range(spec.views)]
         rows.sort(key=lambda row: draws[row[0]].network)
-        images: dict[tuple[int, int], np.ndarray | None] = {}
+        images: dict[tuple[int, int], tuple[np.ndarray, float]] = {}
         with self.run():
             for network, group in itertools.groupby(rows, key=lambda row: draws[row[0]].network):
                 group = list(group)
@@ -129,7 +129,7 @@ class GanSource(TorchSource):
             spec.views,
             model.latent_shape,
             truncation=config.truncation,
-            bound=config.latent_bound,
+            bound=config.bound,
             method=config.views_method,
             std=config.std,
             anchor_label=label,
@@ -137,8 +137,11 @@ class GanSource(TorchSource):
         )
         return SampleDraw(model.network_index(spec.index), label, views, colors, inputs)
 
-    def _generate(self, rows: list[tuple[int, int]], draws: list[SampleDraw], network: int) -> list[np.ndarray | None]:
-        """Images (uint8 HxWx3) of `rows` (sample, view), or None where the output is not finite."""
+    def _generate(
+        self, rows: list[tuple[int, int]], draws: list[SampleDraw], network: int
+    ) -> list[tuple[np.ndarray, float]]:
+        """Images (uint8 HxWx3) of `rows` (sample, view), each with the share of its output's
+        pixels that were not finite (set to 0 before the colour mapping)."""
         padded = pad_batch(rows, self.batch_size)
         latents = torch.stack([draws[s].views[v].latent for s, v in padded])
         labels = None
@@ -146,7 +149,7 @@ class GanSource(TorchSource):
             labels = torch.tensor([draws[s].views[v].label for s, v in padded], dtype=torch.long)
         raw = self.model.generate(latents, labels, [draws[s].inputs for s, _ in padded], network)
         raw = raw[: len(rows)].float()
-        finite = torch.isfinite(raw).flatten(1).all(dim=1).cpu().tolist()
+        nan_shares = (~torch.isfinite(raw)).any(dim=1).flatten(1).float().mean(dim=1).cpu().tolist()
         raw = torch.nan_to_num(raw, nan=0.0, posinf=0.0, neginf=0.0)
         if self.config.output == "random_stats":
             colors = torch.stack([draws[s].colors for s, _ in rows]).to(raw.device)
@@ -154,27 +157,28 @@ class GanSource(TorchSource):
         else:
             unit = ((raw + 1) / 2).clamp(0, 1)
         pixels = to_uint8(cover_resize(unit, self.size), rounding="half_up").cpu().numpy()
-        return [image if ok else None for image, ok in zip(pixels, finite, strict=True)]
+        return list(zip(pixels, nan_shares, strict=True))
 
     def _sample(
-        self, s: int, spec: SampleSpec, draw: SampleDraw, images: dict[tuple[int, int], np.ndarray | None]
+        self, s: int, spec: SampleSpec, draw: SampleDraw, images: dict[tuple[int, int], tuple[np.ndarray, float]]
     ) -> RenderedSample | SampleFailure:
         subject = _subject(self.model.meta(draw.network))
         views = [images[(s, v)] for v in range(spec.views)]
-        if any(image is None for image in views):
-            return SampleFailure("nan", subject, "the generator's output is not finite")
-        for number, image in enumerate(views):
-            std = self.config.reject.near_constant(image)
-            if std is not None:
-                return SampleFailure("near_constant", subject, f"view {number}: pixel std {std:.2f}")
+        # Views with NaN output judged first: a sample with any is `nan` (RejectConfig allows none),
+        # whatever its other views, as the shard stats have always counted it.
+        nan_first = sorted(range(len(views)), key=lambda number: views[number][1] == 0)
+        for number in nan_first:
+            verdict = self.config.reject.judge(views[number][0], nan=views[number][1])
+            if verdict is not None:
+                return SampleFailure(verdict.reason, subject, f"view {number}: {verdict.detail}")
         meta = {
             "network": self.model.meta(draw.network),
             "truncation": self.config.truncation,
-            "latent_bound": self.config.latent_bound,
+            "latent_bound": self.config.bound,  # null when untruncated, as before
             "views_method": self.config.views_method,
             "views": [view.meta() for view in draw.views],
         }
-        return RenderedSample(images=views, meta=meta, cls=draw.label)
+        return RenderedSample(images=[image for image, _ in views], meta=meta, cls=draw.label)
 
 
 def _build_model(config: GanSourceConfig, device: torch.device, dtype: torch.dtype, permissions: Permissions) -> Any:

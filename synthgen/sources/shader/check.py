@@ -4,7 +4,8 @@
     write_good_list(results, "good.txt")       # then `programs: [good.txt]` in a recipe
 
 A program passes when it compiles, every test frame finishes within the watchdog's limits, and no
-frame is degenerate by the shader source's reject filter (the recipe defaults unless given).
+frame is degenerate by the shader source's reject filter (the recipe defaults unless given):
+synthgen.frames.judge_frame, as a render judges its samples, on every pixel.
 """
 
 from __future__ import annotations
@@ -119,14 +120,18 @@ def _verdict(outcome: list[Frame] | Exception, times: Sequence[float], reject: S
     if isinstance(outcome, ShaderTooLarge):
         return "too_large", str(outcome)
     assert not isinstance(outcome, Exception)
-    for time, frame in zip(times, outcome, strict=True):
-        if frame.nan_fraction > reject.max_nan_fraction:
-            return "nan", f"{frame.nan_fraction:.1%} NaN pixels at iTime {time:g}"
-        # Every pixel: a check of a few programs can afford it.
-        std = reject.near_constant(frame.image, stride=1)
-        if std is not None:
-            return "near_constant", f"pixel std {std:.2f} at iTime {time:g}"
-    return "ok", ""
+    # Every pixel (stride 1): a check of a few programs can afford it.
+    verdicts = [reject.judge(frame.image, nan=frame.nan_fraction, stride=1) for frame in outcome]
+    failed = [(time, verdict) for time, verdict in zip(times, verdicts, strict=True) if verdict is not None]
+    if not failed:
+        return "ok", ""
+    time, verdict = failed[0]
+    detail = f"{verdict.detail} at iTime {time:g}"
+    passing = [f"{t:g}" for t, v in zip(times, verdicts, strict=True) if v is None]
+    if passing:
+        # A program flat only at some times (dark at the start, say) costs a render some redraws.
+        detail += f"; passes at iTime {', '.join(passing)}"
+    return verdict.reason, detail
 
 
 def compile_error_lines(log: str) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, GetJsonSchemaHandler, field_validator, model_validator
+from pydantic.json_schema import JsonSchemaValue
 
 from synthgen.schema import ExistingPath, Range, StrictModel
 from synthgen.sources.imageops import RejectConfig
@@ -52,6 +53,12 @@ class ProgramSetEntry(StrictModel):
             if value.get("generator") is None:
                 value["generator"] = generator_version.GENERATOR_VERSION
         return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        # The JSON Schema (synthgen schema recipe) takes the shorthand string too.
+        shorthand = {"type": "string", "description": "`library`, `starter` or a path"}
+        return {"anyOf": [shorthand, handler(schema)]}
 
     @field_validator("generator")
     @classmethod
@@ -102,14 +109,26 @@ class SamplingConfig(StrictModel):
     block: int = Field(64, ge=1, le=PROGRAM_CACHE)
 
 
-class ShaderRejectConfig(RejectConfig):
-    """The shared near-constant rule (imageops.RejectConfig) at the shader family's default,
-    plus the shader's NaN rule."""
+# The default share of a frame's pixels that may come out NaN or infinite (stored black): past
+# it a frame is `nan`. Measured (bench/RESULTS.md, "Degenerate frames", bench/measure_nan_share.py):
+# no bundled or generated program has a NaN pixel; third-party programs that look right show
+# 1-3% (a singular axis or point: a one-pixel cross is 1.6% of a 128 px frame); a NaN disc or
+# speckle becomes a visible hole or noise from about 5%, and 10% is broken to the eye.
+MAX_NAN_FRACTION = 0.05
 
-    # `near_constant`: pixel standard deviation (0..255) below this (all black, all white, flat).
+
+class ShaderRejectConfig(RejectConfig):
+    """The shared reject rule (imageops.RejectConfig, synthgen.frames.judge_frame) at the
+    shader family's defaults, with a share of NaN pixels allowed."""
+
+    # `near_constant`: the largest per-channel pixel standard deviation (0..255) below this
+    # (all black, all white, flat in any colour).
     min_std: float = Field(2.0, ge=0.0)
-    # `nan`: more than this fraction of pixels came out NaN or infinite.
-    max_nan_fraction: float = Field(0.01, ge=0.0, le=1.0)
+    # `nan`: more than this share of the pixels came out NaN or infinite.
+    max_nan_fraction: float = Field(MAX_NAN_FRACTION, ge=0.0, le=1.0)
+
+    def nan_limit(self) -> float:
+        return self.max_nan_fraction
 
 
 # Built-in watchdog limits, used where a recipe leaves `memory_mb` or `max_source_bytes` out.
@@ -156,3 +175,11 @@ class ShaderSourceConfig(StrictModel):
     view_time_spread: float | None = Field(None, gt=0.0)
     reject: ShaderRejectConfig = ShaderRejectConfig()
     watchdog: WatchdogConfig = WatchdogConfig()
+
+    @property
+    def count_dependence(self) -> str | None:
+        """Why sample i depends on the recipe's count (Recipe.count_dependence): `blocked`
+        sampling gives each program ceil(count / programs) samples, so the blocks move with it."""
+        if self.sampling.mode == "blocked":
+            return "source.sampling.mode blocked spreads the programs over the count"
+        return None

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.sources.shader.config import PROGRAM_CACHE
+from synthgen.sources.shader.diagnostics import WRAPPER_LINE, compile_log
 
 PRELUDE = """#version 330
 uniform vec3 iResolution;
@@ -36,14 +37,16 @@ out vec4 synthgen_FragColor;
 """
 
 # Alpha is not part of the image: it flags pixels whose colour came out NaN or infinite (0),
-# so those can be counted; such pixels are stored black, as Shadertoy shows them.
-EPILOGUE = """
-void main() {
+# so those can be counted; such pixels are stored black, as Shadertoy shows them. Its lines are
+# numbered from WRAPPER_LINE, so that an error there is known not to be the program's (diagnostics.py).
+EPILOGUE = f"""
+#line {WRAPPER_LINE}
+void main() {{
     vec4 color = vec4(0.0, 0.0, 0.0, 1.0);
     mainImage(color, gl_FragCoord.xy);
     bool broken = any(isnan(color.rgb)) || any(isinf(color.rgb));
     synthgen_FragColor = broken ? vec4(0.0) : vec4(color.rgb, 1.0);
-}
+}}
 """
 
 _VERTEX_SHADER = """#version 330
@@ -74,7 +77,7 @@ class _Compiled:
 @dataclass
 class Frame:
     image: np.ndarray  # uint8 HxWx3, row 0 at the top
-    nan_fraction: float  # share of pixels whose colour was NaN or infinite (on a 1/16 subsample)
+    nan_fraction: float  # share of pixels whose colour was NaN or infinite
 
 
 def channel_texture() -> np.ndarray:
@@ -133,7 +136,7 @@ class ShaderRenderer:
             try:
                 program = self.ctx.program(vertex_shader=_VERTEX_SHADER, fragment_shader=wrap_program(code))
             except self._moderngl.Error as err:
-                raise ShaderCompileError(_compile_log(str(err))) from None
+                raise ShaderCompileError(compile_log(str(err), code)) from None
             except KeyError as err:
                 # moderngl expands `#include "NAME"` itself, from ctx.includes (never from files), and
                 # raises this for a name it lacks; synthgen registers none, so a program includes nothing.
@@ -206,12 +209,6 @@ class ShaderRenderer:
 def read_frame(buffer: Any, offset: int, height: int, width: int) -> Frame:
     """An RGBA frame in GL row order (bottom row first) as a Frame: a new RGB array, row 0 on top."""
     rgba = np.frombuffer(buffer, dtype=np.uint8, count=height * width * 4, offset=offset).reshape(height, width, 4)
-    nan_fraction = float(np.mean(rgba[::4, ::4, 3] == 0))
+    # Every pixel: a 1/16 subsample read a one-pixel NaN line as 4 times its share, or as none.
+    nan_fraction = float(np.mean(rgba[..., 3] == 0))
     return Frame(image=rgba[::-1, :, :3].copy(), nan_fraction=nan_fraction)
-
-
-def _compile_log(message: str) -> str:
-    """The compiler's error lines, without moderngl's banner."""
-    lines = [line.strip() for line in message.splitlines()]
-    errors = [line for line in lines if "error" in line.lower() and line != "GLSL Compiler failed"]
-    return "; ".join(errors[:3]) or " ".join(line for line in lines if line)[:300]

@@ -256,7 +256,9 @@ _TWIGL_PROLOGUE = """void mainImage(out vec4 o, in vec2 synthgen_fragCoord) {
 def program_from_twigl(program_id: str, code: str, fmt: str) -> ShaderProgram:
     """A Shadertoy-style program from a TwiGL geek or geeker body."""
     body = re.sub(r"\bgl_FragColor\b", "o", code) if fmt == "twigl-geek" else code
-    body = re.sub(r"^\s*precision\s+\w+\s+float\s*;", "", body, flags=re.MULTILINE)
+    # The newlines a removed statement spanned stay (`^\s*` takes the blank lines before it), so that
+    # compiler messages give the file's line numbers.
+    body = re.sub(r"^\s*precision\s+\w+\s+float\s*;", lambda m: "\n" * m.group().count("\n"), body, flags=re.MULTILINE)
     header = program_from_glsl(program_id, code)
     return ShaderProgram(
         id=program_id,

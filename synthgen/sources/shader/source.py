@@ -10,8 +10,9 @@ import numpy as np
 
 from synthgen.errors import SourceError
 from synthgen.seeds import sample_rng
-from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec, Source
+from synthgen.sources.base import RenderedSample, SampleFailure, SampleSpec, Source, describe_failures
 from synthgen.sources.shader.config import ShaderSourceConfig
+from synthgen.sources.shader.diagnostics import locate
 from synthgen.sources.shader.gl import Frame, ShaderCompileError
 from synthgen.sources.shader.programs import load_program_set
 from synthgen.sources.shader.watchdog import GuardedRenderer, ShaderCrash, ShaderHang, ShaderTooLarge
@@ -72,6 +73,8 @@ class ShaderSource(Source):
     kind = "shader"
     # Samples per render call: the render process works through them two at a time.
     batch_size = 16
+    # A program that fails so is excluded for good (self._broken); nan and near_constant cost a draw.
+    excluding_reasons = frozenset(_FAILURE_REASONS.values())
 
     @classmethod
     def check(cls, recipe: Recipe) -> None:
@@ -125,22 +128,27 @@ class ShaderSource(Source):
         program = self.programs[index]
         if isinstance(outcome, Exception):
             reason = _FAILURE_REASONS[type(outcome)]
+            message = str(outcome)
+            if isinstance(outcome, ShaderCompileError):
+                # The driver's locations as the program's file and line (`prog.frag:5:2: error: ...`).
+                message = locate(message, program.origin or f"program {program.id}")
             # The driver's log can quote the program (an `#error` line): shown, so escaped.
-            message = printable(str(outcome))
+            message = printable(message)
             self._broken[index] = (reason, message)
             if len(self._broken) == len(self.programs):
+                # Every error, not the last one only: programs from one place often fail alike
+                # (all define main()), or each differently, and the user fixes all of them.
+                failures = [SampleFailure(r, self.programs[i].id, m) for i, (r, m) in self._broken.items()]
                 raise SourceError(
-                    f"source.programs: none of the {len(self.programs)} programs renders; "
-                    f"last error: {reason}: {message}"
+                    f"source.programs: none of the {len(self.programs)} programs renders: "
+                    f"{describe_failures(failures, noun='programs')}"
                 )
             return SampleFailure(reason, program.id, message)
         reject = self.config.reject
         for time, frame in zip(times, outcome, strict=True):
-            if frame.nan_fraction > reject.max_nan_fraction:
-                return SampleFailure("nan", program.id, f"{frame.nan_fraction:.1%} NaN pixels at iTime {time:.3f}")
-            std = reject.near_constant(frame.image)
-            if std is not None:
-                return SampleFailure("near_constant", program.id, f"pixel std {std:.2f} at iTime {time:.3f}")
+            verdict = reject.judge(frame.image, nan=frame.nan_fraction)
+            if verdict is not None:
+                return SampleFailure(verdict.reason, program.id, f"{verdict.detail} at iTime {time:.3f}")
         meta = {
             "program": {"id": program.id, "index": index, "name": program.name, "sha256": program.sha256},
             "views": [{"time": t} for t in times],
