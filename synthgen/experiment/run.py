@@ -45,6 +45,7 @@ from synthgen.schema import Origin, read_yaml_mapping, set_key
 from synthgen.sources import source_class
 from synthgen.train.checkpoints import LAST, checkpoint_path
 from synthgen.train.config import TrainConfig, load_train_config
+from synthgen.train.device import choose_device
 from synthgen.train.loop import train
 from synthgen.train.run_record import CONFIG, SUMMARY, TrainSummary, config_differences
 
@@ -462,9 +463,11 @@ def protocol_facts(protocol: Protocol, spec: EvalSection) -> dict[str, Any]:
 
 
 def _device(choice: str) -> str:
-    if choice == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return choice
+    """`eval.device` as train and eval choose it (synthgen.train.device)."""
+    try:
+        return str(choose_device(choice))
+    except ValueError as err:
+        raise ExperimentError(f"eval.device: {err}") from None
 
 
 def _machine(device: str) -> dict[str, Any]:
