@@ -613,14 +613,15 @@ def format_report(report: dict[str, Any]) -> str:
     else:
         state = "complete" if report["complete"] else "INCOMPLETE: no manifest yet"
     per_image = report["filesize"] / max(report["nimages"], 1) / 1024
-    failures = ", ".join(f"{n} {reason}" for reason, n in report["failures"].items()) or "none"
+    failed = ", ".join(f"{n} {reason}" for reason, n in report["failures"].items())
+    failures = f"{failed} (failed draws, each redrawn)" if failed else "none"
     lines = [
         f"corpus     {report['url']}  ({state})",
         f"recipe     {report['name']}  sha256 {report['recipe_sha256']}",
         f"samples    {report['nsamples']} in {counted(report['nshards'], 'shard')}, "
         f"{counted(report['views'], 'view')} each ({counted(report['nimages'], 'image')})",
         f"bytes      {report['filesize']:,} ({per_image:.1f} KiB per image)",
-        f"failures   {failures} (redrawn)" if kind == "corpus" else f"failures   not recorded in a {kind}",
+        f"failures   {failures}" if kind == "corpus" else f"failures   not recorded in a {kind}",
     ]
     if "card" in report and kind == "corpus":
         from synthgen.corpus.card import card_line

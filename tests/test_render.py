@@ -116,6 +116,7 @@ def test_a_broken_program_is_excluded_counted_and_reported_once(make_recipe, pro
     # inspect names it; --json lists every one.
     report = CliRunner().invoke(cli, ["inspect", str(tmp_path / "out"), "--count", "0"]).stdout
     assert "excluded   1 program (compile_error 1): programs/zz-broken\n" in report
+    assert f"failures   {draws} compile_error (failed draws, each redrawn)\n" in report
     as_json = json.loads(CliRunner().invoke(cli, ["inspect", str(tmp_path / "out"), "--count", "0", "--json"]).stdout)
     assert as_json["excluded"] == manifest["excluded"]
     (tmp_path / "out" / "manifest.json").unlink()  # an incomplete corpus: from its sidecars
