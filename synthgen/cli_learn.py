@@ -169,13 +169,13 @@ def train(
         path, weight = parse_data_spec(spec)
         resolved = str(resolve_document(path, "recipe"))
         live.append(f"{LIVE_PREFIX}{resolved if path == spec else f'{resolved}@{weight}'}")
-    document = None if config_path is None else resolve_document(config_path, "config")
     settings = {key: value for key, value in settings.items() if value is not None}
+    # --config is a file or a shipped config's name: load_train_config resolves it.
     if resume:  # the run's recorded configuration; what is given again must agree with it
         origins = _origins({**flags, "data.save_stream": save_stream}, data, recipes)
-        config = resumed_config(run_dir, document, overrides, [*data, *live], settings, origins, blame=named)
+        config = resumed_config(run_dir, config_path, overrides, [*data, *live], settings, origins, blame=named)
     else:
-        config = load_train_config(document, overrides, [*data, *live], settings=settings, origins=named)
+        config = load_train_config(config_path, overrides, [*data, *live], settings=settings, origins=named)
     if "tensorboard" in config.log:
         summary_writer_class()  # a missing package fails before the monitor's dataset is loaded
     watcher = build_monitor(config)  # its dataset is loaded now: a bad spec fails before training
